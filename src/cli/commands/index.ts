@@ -1,0 +1,6 @@
+import type { Command } from '../command.js';
+import { startCommand } from './start.js';
+import { configCommand } from './config.js';
+
+/** Every `rampart` subcommand, in the order `rampart --help` lists them. Add new commands here. */
+export const COMMANDS: readonly Command[] = [startCommand, configCommand];

@@ -1,0 +1,72 @@
+import cluster from 'node:cluster';
+import { Gateway } from '../../server/gateway.js';
+import { startPetsApi } from '../../demo/pets.js';
+import { loadConfigFile } from '../../config/load.js';
+import { EXIT, parse, UsageError, type Command } from '../command.js';
+
+/** `rampart start [--config FILE] [--workers N]` */
+export const startCommand: Command = {
+  name: 'start',
+  summary: 'Run the gateway',
+  help: `Usage: rampart start [--config FILE] [--workers N]
+
+  --config FILE   config file (default: rampart.yaml)
+  --workers N     gateway processes sharing the listeners (Node cluster); the first also serves the admin API
+
+Stops gracefully on SIGINT/SIGTERM (in-flight requests finish). The config file is watched and
+reloaded on change; an invalid change is refused and the running config keeps serving.`,
+  async run(args, io) {
+    const { values, positionals } = parse(args, { config: { type: 'string', short: 'c' }, workers: { type: 'string', short: 'w' } }, false);
+    if (values.help) return io.out(`${this.help}\n`), EXIT.ok;
+    if (positionals.length > 0) throw new UsageError(`unexpected argument ${positionals[0]}`);
+    const configFile = values.config ?? 'rampart.yaml';
+    const workers = values.workers === undefined ? 1 : Number(values.workers);
+    if (!Number.isInteger(workers) || workers < 1 || workers > 256) throw new UsageError('--workers must be an integer from 1 to 256');
+
+    if (workers > 1 && cluster.isPrimary) return runPrimary(configFile, workers, io.err);
+    const worker = cluster.isWorker ? cluster.worker : undefined;
+    const gateway = await Gateway.start({ configFile, admin: worker === undefined || worker.id === 1 });
+    await new Promise<void>((resolve) => {
+      const stop = (): void => {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        void gateway.stop().then(resolve);
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+      worker?.on('disconnect', stop);
+    });
+    return EXIT.ok;
+  },
+};
+
+/** Cluster primary: starts the shared demo upstream once, forks workers, restarts crashed ones. */
+async function runPrimary(configFile: string, workers: number, err: (t: string) => void): Promise<number> {
+  const { config } = loadConfigFile(configFile); // fail fast with the config's own errors
+  const usesDemo = Object.values(config.upstreams).some((u) => u.url === 'builtin:pets');
+  const demo = usesDemo ? await startPetsApi() : undefined;
+  const env = demo !== undefined ? { RAMPART_BUILTIN_PETS_URL: demo.url } : {};
+  let stopping = false;
+  for (let i = 0; i < workers; i++) cluster.fork(env);
+  cluster.on('exit', (w, code, signal) => {
+    if (stopping) return;
+    err(`worker ${w.process.pid} exited (${signal ?? code}); starting a new one\n`);
+    cluster.fork(env);
+  });
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      stopping = true;
+      for (const w of Object.values(cluster.workers ?? {})) w?.disconnect();
+      const check = setInterval(() => {
+        if (Object.keys(cluster.workers ?? {}).length === 0) {
+          clearInterval(check);
+          resolve();
+        }
+      }, 100);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await demo?.close();
+  return EXIT.ok;
+}

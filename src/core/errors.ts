@@ -1,0 +1,82 @@
+/**
+ * Typed errors with stable codes. Every denial in Rampart is a {@link RampartError}; the responder
+ * turns it into exactly one RFC 9457 problem response. The table below is the single source of
+ * status, title and documentation anchor for each code; `test/core/errors.test.ts` checks that
+ * docs/errors.md documents every code and nothing else.
+ *
+ * @example
+ *   throw new RampartError('RAMPART_ROUTE_NOT_FOUND', 'No route matches GET /nope');
+ */
+
+/** Code → HTTP status and a short human title. Add new codes here (and to docs/errors.md). */
+export const ERROR_CODES = {
+  // guard / protocol hygiene
+  RAMPART_BAD_REQUEST: { status: 400, title: 'Bad request' },
+  RAMPART_REQUEST_SMUGGLING: { status: 400, title: 'Ambiguous request framing' },
+  RAMPART_BAD_PATH: { status: 400, title: 'Malformed or ambiguous path' },
+  RAMPART_HEADERS_TOO_LARGE: { status: 431, title: 'Request header fields too large' },
+  RAMPART_URI_TOO_LONG: { status: 414, title: 'URI too long' },
+  RAMPART_BODY_TOO_LARGE: { status: 413, title: 'Content too large' },
+  RAMPART_REQUEST_TIMEOUT: { status: 408, title: 'Request timeout' },
+  RAMPART_CORS_REJECTED: { status: 403, title: 'CORS request not allowed' },
+  RAMPART_IP_DENIED: { status: 403, title: 'Client address not allowed' },
+  // routing
+  RAMPART_ROUTE_NOT_FOUND: { status: 404, title: 'Not found' },
+  RAMPART_METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
+  // forward
+  RAMPART_UPSTREAM_UNAVAILABLE: { status: 502, title: 'Upstream unavailable' },
+  RAMPART_UPSTREAM_TIMEOUT: { status: 504, title: 'Upstream timeout' },
+  RAMPART_UPSTREAM_BAD_RESPONSE: { status: 502, title: 'Invalid upstream response' },
+  // generic
+  RAMPART_SERVICE_UNAVAILABLE: { status: 503, title: 'Service unavailable' },
+  RAMPART_INTERNAL: { status: 500, title: 'Internal error' },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface RampartErrorOptions {
+  /** Extra response headers (e.g. `WWW-Authenticate`, `Retry-After`, `Allow`). */
+  headers?: Record<string, string>;
+  /** Extra problem members (never secrets). */
+  extensions?: Record<string, unknown>;
+  /** Reason recorded in logs and audit events only, never sent to the client. */
+  reason?: string;
+  cause?: unknown;
+}
+
+/** Base class of every denial and failure that reaches a client. */
+export class RampartError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly title: string;
+  readonly detail: string;
+  readonly headers: Record<string, string> | undefined;
+  readonly extensions: Record<string, unknown> | undefined;
+  readonly reason: string;
+
+  constructor(code: ErrorCode, detail: string, options: RampartErrorOptions = {}) {
+    super(detail, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'RampartError';
+    this.code = code;
+    this.status = ERROR_CODES[code].status;
+    this.title = ERROR_CODES[code].title;
+    this.detail = detail;
+    this.headers = options.headers;
+    this.extensions = options.extensions;
+    this.reason = options.reason ?? detail;
+  }
+}
+
+/** The problem `type` URI for a code; docs/errors.md has one heading per code. */
+export function problemType(code: ErrorCode): string {
+  return `urn:rampart:error:${code}`;
+}
+
+/** Wraps anything thrown into a RampartError without leaking internals to the client. */
+export function toRampartError(err: unknown): RampartError {
+  if (err instanceof RampartError) return err;
+  return new RampartError('RAMPART_INTERNAL', 'The gateway could not process this request.', {
+    reason: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+    cause: err,
+  });
+}

@@ -1,0 +1,11 @@
+import type { Logger } from 'pino';
+import type { EventSink } from './events.js';
+
+/**
+ * Long-lived components shared by every stage of a running gateway: the logger, the event sink,
+ * and (as later modules land) stores and counters. Built once at start, kept across config reloads.
+ */
+export interface Services {
+  readonly logger: Logger;
+  readonly emit: EventSink;
+}

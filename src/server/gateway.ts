@@ -1,0 +1,261 @@
+/**
+ * A running gateway process: listeners (HTTPS, HTTP redirect or plain serving, admin), the live
+ * config (hot reload), the built-in demo upstream and shared services.
+ */
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import { watch, type FSWatcher } from 'node:fs';
+import { basename, dirname } from 'node:path';
+import type { Logger } from 'pino';
+import { loadConfigFile, ConfigError, type LoadedConfig } from '../config/load.js';
+import type { RampartConfig } from '../config/schema.js';
+import type { Services } from '../core/services.js';
+import { startPetsApi, type RunningDemo } from '../demo/pets.js';
+import { startAdminServer, type AdminServer } from '../admin/server.js';
+import { createRequestHandler } from './handler.js';
+import { buildRuntime, type Runtime } from './runtime.js';
+import { resolveCertificate, secureContextOptions, watchCertificate, type CertificateFiles } from './tls.js';
+import { clientErrorToProblem, writeRawProblem } from './client-error.js';
+import { createLogger } from './logger.js';
+
+export interface GatewayOptions {
+  /** Path of rampart.yaml. */
+  configFile: string;
+  /** Replaces the logger built from the config (tests). */
+  logger?: Logger;
+  /** Watch the config file and reload on change (default true). */
+  watch?: boolean;
+  /** Start the admin listener (default: as configured). Cluster workers leave it to the primary. */
+  admin?: boolean;
+}
+
+export interface GatewayPorts {
+  https?: number;
+  http?: number;
+  admin?: number;
+}
+
+export type ReloadResult = { ok: true } | { ok: false; problems: readonly string[] };
+
+export class Gateway {
+  private runtime!: Runtime;
+  private readonly servers: Server[] = [];
+  private admin: AdminServer | undefined;
+  private readonly demos = new Map<string, Promise<RunningDemo>>();
+  private stopCert: (() => void) | undefined;
+  private watcher: FSWatcher | undefined;
+  private reloadTimer: NodeJS.Timeout | undefined;
+  private reloading: Promise<ReloadResult> | undefined;
+  readonly ports: GatewayPorts = {};
+  readonly services: Services;
+
+  private constructor(private readonly options: GatewayOptions, initial: LoadedConfig) {
+    const logger = options.logger ?? createLogger(initial.config.log.level);
+    this.services = {
+      logger,
+      emit: (event) => logger.info({ event }, 'security event'),
+    };
+  }
+
+  /** Loads the config, starts the demo upstream when used, and opens every listener. */
+  static async start(options: GatewayOptions): Promise<Gateway> {
+    const loaded = loadConfigFile(options.configFile);
+    const gw = new Gateway(options, loaded);
+    try {
+      await gw.open(loaded);
+    } catch (err) {
+      await gw.stop();
+      throw err;
+    }
+    return gw;
+  }
+
+  get config(): RampartConfig {
+    return this.runtime.config;
+  }
+
+  private resolveBuiltin = async (name: string): Promise<string> => {
+    if (name !== 'pets') throw new ConfigError([`upstreams: unknown builtin upstream ${JSON.stringify(name)} (known: pets)`], this.options.configFile);
+    // Cluster workers share the demo API that the primary started (one state for every worker).
+    const shared = process.env.RAMPART_BUILTIN_PETS_URL;
+    if (shared !== undefined) return shared;
+    let demo = this.demos.get(name);
+    if (demo === undefined) {
+      demo = startPetsApi();
+      this.demos.set(name, demo);
+    }
+    return (await demo).url;
+  };
+
+  private async open(loaded: LoadedConfig): Promise<void> {
+    const { config } = loaded;
+    const { logger } = this.services;
+    this.runtime = await buildRuntime(loaded, this.services, this.resolveBuiltin);
+    const current = (): Runtime => this.runtime;
+    const limits = config.limits;
+    const serverOptions = {
+      maxHeaderSize: limits.maxHeaderBytes,
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      // Node checks the two timeouts above only this often (default 30 s): slow clients are cut off promptly.
+      connectionsCheckingInterval: Math.min(1000, Math.floor(limits.headersTimeoutMs / 2)),
+    };
+    const { https, http } = config.listeners;
+    if (https.enabled) {
+      const files = await resolveCertificate(https, loaded.baseDir, logger);
+      const server = createHttpsServer({ ...serverOptions, ...secureContextOptions(files, https.minVersion) }, createRequestHandler(current, this.services, true));
+      this.stopCert = this.watchCert(server, files, https.minVersion);
+      this.ports.https = await this.listen(server, https.host, https.port);
+    }
+    if (http.enabled) {
+      const handler =
+        http.mode === 'serve'
+          ? createRequestHandler(current, this.services, false)
+          : createRedirectHandler(() => this.ports.https ?? 443);
+      const server = createHttpServer(serverOptions, handler);
+      this.ports.http = await this.listen(server, http.host, http.port);
+    }
+    if (config.admin.enabled && this.options.admin !== false) {
+      if (!isLoopback(config.admin.host)) {
+        throw new ConfigError([`admin.host: ${config.admin.host} is not a loopback address; the admin API is only served on loopback`], loaded.file ?? '<inline>');
+      }
+      this.admin = await startAdminServer(config.admin, this.services, { ready: () => this.runtime !== undefined });
+      this.ports.admin = this.admin.port;
+    }
+    if (this.options.watch !== false && loaded.file !== undefined) this.watchConfig(loaded.file);
+    logger.info({ ports: this.ports }, 'rampart gateway started');
+  }
+
+  private listen(server: Server, host: string, port: number): Promise<number> {
+    this.servers.push(server);
+    server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+      if (err.code === 'ECONNRESET' || !socket.writable) {
+        socket.destroy();
+        return;
+      }
+      const problem = clientErrorToProblem(err);
+      this.services.logger.info({ code: problem.code, reason: problem.reason, peer: socket.remoteAddress }, 'client error');
+      writeRawProblem(socket, problem);
+    });
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve((server.address() as AddressInfo).port);
+      });
+    });
+  }
+
+  private watchCert(server: ReturnType<typeof createHttpsServer>, files: CertificateFiles, minVersion: 'TLSv1.2' | 'TLSv1.3'): () => void {
+    return watchCertificate(files, () => {
+      try {
+        server.setSecureContext(secureContextOptions(files, minVersion));
+        this.services.logger.info({ cert: files.cert }, 'TLS certificate reloaded');
+      } catch (err) {
+        this.services.logger.error({ err: (err as Error).message, cert: files.cert }, 'TLS certificate reload failed; keeping the previous one');
+      }
+    });
+  }
+
+  private watchConfig(file: string): void {
+    // Watch the directory: editors and deploy tools replace files by rename, which a file watch misses.
+    const name = basename(file);
+    this.watcher = watch(dirname(file), (_event, changed) => {
+      if (changed !== null && changed !== name) return;
+      clearTimeout(this.reloadTimer);
+      this.reloadTimer = setTimeout(() => void this.reload(), 150);
+    });
+    this.watcher.on('error', (err) => this.services.logger.error({ err: err.message }, 'config watcher failed'));
+  }
+
+  /**
+   * Re-reads the config file and swaps in a new runtime. In-flight requests finish on the old
+   * one; an invalid file is refused and the old config keeps serving.
+   */
+  async reload(): Promise<ReloadResult> {
+    while (this.reloading !== undefined) await this.reloading;
+    this.reloading = this.doReload();
+    try {
+      return await this.reloading;
+    } finally {
+      this.reloading = undefined;
+    }
+  }
+
+  private async doReload(): Promise<ReloadResult> {
+    const { logger } = this.services;
+    let next: Runtime;
+    try {
+      const loaded = loadConfigFile(this.options.configFile);
+      next = await buildRuntime(loaded, this.services, this.resolveBuiltin);
+    } catch (err) {
+      const problems = err instanceof ConfigError ? err.problems : [(err as Error).message];
+      logger.error({ problems }, 'config reload refused; the previous config keeps serving');
+      return { ok: false, problems };
+    }
+    const old = this.runtime;
+    this.runtime = next;
+    for (const server of this.servers) applyTimeouts(server, next.config);
+    logger.info({ routes: next.config.routes.length }, 'config reloaded');
+    void retire(old);
+    return { ok: true };
+  }
+
+  /** Closes listeners (waiting for in-flight requests), pools and the demo upstream. */
+  async stop(): Promise<void> {
+    clearTimeout(this.reloadTimer);
+    this.watcher?.close();
+    this.stopCert?.();
+    await Promise.all(
+      this.servers.map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            s.close(() => resolve());
+            s.closeIdleConnections();
+          }),
+      ),
+    );
+    await this.admin?.close();
+    await this.runtime?.close();
+    for (const demo of this.demos.values()) await (await demo).close();
+    this.services.logger.flush?.();
+  }
+}
+
+async function retire(old: Runtime): Promise<void> {
+  // Pools close only after their in-flight requests complete (undici Pool.close semantics).
+  await old.close();
+}
+
+function applyTimeouts(server: Server, config: RampartConfig): void {
+  server.headersTimeout = config.limits.headersTimeoutMs;
+  server.requestTimeout = config.limits.requestTimeoutMs;
+  server.keepAliveTimeout = config.limits.keepAliveTimeoutMs;
+}
+
+function isLoopback(host: string): boolean {
+  return host === '127.0.0.1' || host === '::1' || host === 'localhost' || /^127\./.test(host);
+}
+
+const HOST = /^[A-Za-z0-9.-]{1,253}$|^\[[0-9A-Fa-f:.]+\]$/;
+
+/** Plain-HTTP listener in redirect mode: 308 to HTTPS, except the health endpoint. */
+function createRedirectHandler(httpsPort: () => number): Parameters<typeof createHttpServer>[1] {
+  return (req, res) => {
+    const url = req.url ?? '/';
+    if (url === '/healthz') {
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      res.end('{"status":"ok"}');
+      return;
+    }
+    const rawHost = req.headers.host ?? '';
+    const hostOnly = rawHost.startsWith('[') ? rawHost.slice(0, rawHost.indexOf(']') + 1) : rawHost.replace(/:\d+$/, '');
+    const port = httpsPort();
+    const safeHost = HOST.test(hostOnly) ? hostOnly : 'localhost';
+    const target = `https://${safeHost}${port === 443 ? '' : `:${port}`}${url.startsWith('/') ? url : '/'}`;
+    res.writeHead(308, { location: target, 'content-length': 0, 'cache-control': 'no-store' });
+    res.end();
+  };
+}

@@ -1,0 +1,126 @@
+/**
+ * The request path: hygiene → route → stages by phase → forward → respond. Denials anywhere
+ * become one problem response in `sendProblem`; completion hooks, access log and events run once.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { RequestContext } from '../core/context.js';
+import { toRampartError } from '../core/errors.js';
+import type { Services } from '../core/services.js';
+import type { Stage } from '../core/stage.js';
+import { checkFraming, checkHead, parseTarget } from './hygiene.js';
+import { forward } from './proxy.js';
+import { sendProblem, sendReply } from './respond.js';
+import type { Runtime } from './runtime.js';
+import { requestId } from './forwarding.js';
+import { logAccess } from './access-log.js';
+
+/** Creates the `request` listener for a gateway listener (HTTPS, or plain HTTP in `serve` mode). */
+export function createRequestHandler(
+  current: () => Runtime,
+  services: Services,
+  secure: boolean,
+): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    const runtime = current();
+    runtime.inFlight++;
+    const { config, trusted } = runtime;
+    const peerIp = req.socket.remoteAddress ?? '';
+    const peerTrusted = trusted.has(peerIp);
+    const id = requestId(req.headers['x-request-id'] as string | undefined, peerTrusted);
+    const host = (req.headers.host ?? '').toLowerCase().replace(/:\d+$/, '');
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const ctx = new RequestContext({
+      id,
+      req,
+      res,
+      secure,
+      peerIp,
+      host,
+      rawPath: q === -1 ? url : url.slice(0, q),
+      query: q === -1 ? '' : url.slice(q + 1),
+      maxBodyBytes: config.limits.maxBodyBytes,
+    });
+    if (peerTrusted) ctx.clientIp = trusted.clientIp(peerIp, req.headers['x-forwarded-for'] as string | undefined);
+
+    let completed = false;
+    const complete = (): void => {
+      if (completed) return;
+      completed = true;
+      runtime.inFlight--;
+      const stages = ctx.route?.stages;
+      if (stages !== undefined) for (const s of stages) s.onComplete?.(ctx);
+      for (const e of ctx.events) services.emit(e);
+      if (config.log.access) logAccess(services.logger, ctx);
+    };
+    res.once('close', complete);
+
+    const deny = (err: unknown, stage: string): void => {
+      const e = toRampartError(err);
+      ctx.decidedBy ??= stage;
+      ctx.reason = e.reason;
+      if (e.code === 'RAMPART_INTERNAL') services.logger.error({ err, requestId: id, stage }, 'internal error while handling a request');
+      if (e.status !== 404 || e.code !== 'RAMPART_ROUTE_NOT_FOUND') {
+        ctx.emit({ type: 'request.denied', severity: e.status >= 500 ? 'medium' : 'low', source: stage, code: e.code, reason: e.reason });
+      }
+      sendProblem(ctx, e, runtime.policy);
+    };
+
+    let stageName = 'guard';
+    try {
+      checkHead(req, config.limits);
+      const target = parseTarget(url);
+      ctx.path = target.path;
+      stageName = 'router';
+      const match = runtime.router.match(host, target.path, ctx.method);
+      ctx.route = match.route;
+      ctx.params = match.params;
+      ctx.maxBodyBytes = match.route.maxBodyBytes;
+      stageName = 'guard';
+      checkFraming(req, ctx.maxBodyBytes);
+    } catch (err) {
+      deny(err, stageName);
+      return;
+    }
+
+    const route = ctx.route;
+    const proceed = (): void => {
+      if (ctx.reply !== undefined) {
+        sendReply(ctx, ctx.reply, runtime.policy);
+        return;
+      }
+      const upstream = runtime.upstreams.get(route.upstreamName)!;
+      forward(ctx, upstream, route.responseStages, runtime.policy, peerTrusted, complete);
+    };
+    const failed = (err: unknown): void => deny(err, ctx.decidedBy ?? 'pipeline');
+    try {
+      const pending = runStages(ctx, route.stages, 0);
+      if (pending === undefined) proceed();
+      else pending.then(proceed, failed);
+    } catch (err) {
+      failed(err);
+    }
+  };
+}
+
+/**
+ * Runs request-side stages in order, staying synchronous until a stage returns a promise (most
+ * stages are synchronous; no promise is allocated for them). Stops at the first direct reply.
+ */
+function runStages(ctx: RequestContext, stages: readonly Stage[], from: number): Promise<void> | undefined {
+  for (let i = from; i < stages.length; i++) {
+    const stage = stages[i]!;
+    ctx.decidedBy = stage.name;
+    const pending = stage.handle!(ctx);
+    if (pending !== undefined) {
+      return pending.then(() => {
+        if (ctx.reply !== undefined) return undefined;
+        return runStages(ctx, stages, i + 1);
+      });
+    }
+    if (ctx.reply !== undefined) return undefined;
+  }
+  ctx.decidedBy = undefined;
+  return undefined;
+}
+
