@@ -27,6 +27,8 @@ export const ERROR_CODES = {
   RAMPART_UPSTREAM_UNAVAILABLE: { status: 502, title: 'Upstream unavailable' },
   RAMPART_UPSTREAM_TIMEOUT: { status: 504, title: 'Upstream timeout' },
   RAMPART_UPSTREAM_BAD_RESPONSE: { status: 502, title: 'Invalid upstream response' },
+  // admin API
+  RAMPART_ADMIN_FORBIDDEN: { status: 403, title: 'Admin action not allowed' },
   // generic
   RAMPART_SERVICE_UNAVAILABLE: { status: 503, title: 'Service unavailable' },
   RAMPART_INTERNAL: { status: 500, title: 'Internal error' },

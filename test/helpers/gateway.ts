@@ -122,6 +122,8 @@ export async function spawnGateway(configFile: string, options: { env?: NodeJS.P
       for (const line of logs.split('\n')) {
         if (!line.includes('rampart gateway started')) continue;
         clearTimeout(timer);
+        child.stdout!.off('data', onData);
+        child.stdout!.on('data', (more: Buffer) => (logs += more.toString()));
         resolve((JSON.parse(line) as { ports: { https?: number; http?: number; admin?: number } }).ports);
         return;
       }
@@ -133,7 +135,6 @@ export async function spawnGateway(configFile: string, options: { env?: NodeJS.P
       reject(new Error(`gateway exited with ${code}:\n${logs}`));
     });
   });
-  child.stdout!.on('data', (d: Buffer) => (logs += d.toString()));
   return {
     child,
     ports,
