@@ -38,6 +38,11 @@ export class RequestContext {
   route: CompiledRoute | undefined;
   params: Record<string, string> = {};
   identity: Identity | undefined;
+  /**
+   * The consumer or client an authentication attempt named, even when it failed (OAuth client_id,
+   * key owner once looked up): lets the lockout count failures per targeted principal.
+   */
+  attemptedPrincipal: string | undefined;
   /** Stage that decided the outcome (denial or direct reply) and why: for the access log. */
   decidedBy: string | undefined;
   reason: string | undefined;

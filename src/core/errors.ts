@@ -20,6 +20,8 @@ export const ERROR_CODES = {
   RAMPART_REQUEST_TIMEOUT: { status: 408, title: 'Request timeout' },
   RAMPART_CORS_REJECTED: { status: 403, title: 'CORS request not allowed' },
   RAMPART_IP_DENIED: { status: 403, title: 'Client address not allowed' },
+  // authentication (stages add method-specific codes; bodies never say which part failed)
+  RAMPART_AUTH_REQUIRED: { status: 401, title: 'Authentication required' },
   // routing
   RAMPART_ROUTE_NOT_FOUND: { status: 404, title: 'Not found' },
   RAMPART_METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },

@@ -18,6 +18,14 @@ export interface ResponseHead {
 export interface Stage {
   readonly name: string;
   readonly phase: Phase;
+  /**
+   * Authenticate-phase stages only: the `WWW-Authenticate` challenge for this method (e.g.
+   * `Bearer realm="rampart"`). Authentication stages are any-of: a stage whose credential is absent
+   * returns without an identity; one whose credential is present but wrong throws 401; a stage runs
+   * only while `ctx.identity` is unset. If the authenticate phase ends with no identity, the
+   * pipeline answers 401 with every challenge (RAMPART_AUTH_REQUIRED).
+   */
+  readonly challenge?: string;
   /** Request side. Synchronous stages should return undefined: no promise is allocated then. */
   handle?(ctx: RequestContext): void | Promise<void>;
   /** Response head from the upstream: may edit headers, or ask for the body with `ctx.bufferResponse()`. */

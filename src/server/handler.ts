@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RequestContext } from '../core/context.js';
-import { toRampartError } from '../core/errors.js';
+import { RampartError, toRampartError } from '../core/errors.js';
 import type { Services } from '../core/services.js';
 import type { Stage } from '../core/stage.js';
 import { checkFraming, checkHead, parseTarget } from './hygiene.js';
@@ -108,8 +108,11 @@ export function createRequestHandler(
  * stages are synchronous; no promise is allocated for them). Stops at the first direct reply.
  */
 function runStages(ctx: RequestContext, stages: readonly Stage[], from: number): Promise<void> | undefined {
+  const route = ctx.route!;
   for (let i = from; i < stages.length; i++) {
+    if (i === route.authenticateEnd) requireIdentity(ctx);
     const stage = stages[i]!;
+    if (stage.phase === 'authenticate' && ctx.identity !== undefined) continue;
     ctx.decidedBy = stage.name;
     const pending = stage.handle!(ctx);
     if (pending !== undefined) {
@@ -120,7 +123,18 @@ function runStages(ctx: RequestContext, stages: readonly Stage[], from: number):
     }
     if (ctx.reply !== undefined) return undefined;
   }
+  if (route.authenticateEnd === stages.length) requireIdentity(ctx);
   ctx.decidedBy = undefined;
   return undefined;
+}
+
+/** Any-of authentication ended without an identity: 401 with every method's challenge. */
+function requireIdentity(ctx: RequestContext): void {
+  if (ctx.identity !== undefined) return;
+  ctx.decidedBy = 'authenticate';
+  throw new RampartError('RAMPART_AUTH_REQUIRED', 'Valid credentials are required.', {
+    headers: { 'www-authenticate': ctx.route!.challenge },
+    reason: 'no credentials presented',
+  });
 }
 

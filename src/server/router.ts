@@ -13,6 +13,10 @@ export interface CompiledRoute {
   /** Stages with response hooks, in phase order. */
   readonly responseStages: readonly Stage[];
   readonly maxBodyBytes: number;
+  /** Index in `stages` of the first stage after the authenticate phase (`stages.length` when none follows); -1 when the route authenticates nobody. */
+  readonly authenticateEnd: number;
+  /** WWW-Authenticate value for RAMPART_AUTH_REQUIRED (every authenticate stage's challenge). */
+  readonly challenge: string;
 }
 
 interface Matcher {

@@ -31,6 +31,11 @@ export interface Runtime {
 /** Resolves `builtin:NAME` upstream URLs to a running local server's URL. */
 export type BuiltinResolver = (name: string) => Promise<string>;
 
+function firstAfterAuthenticate(stages: readonly Stage[]): number {
+  const i = stages.findIndex((s) => PHASE_INDEX[s.phase] > PHASE_INDEX.authenticate);
+  return i === -1 ? stages.length : i;
+}
+
 export async function buildRuntime(loaded: LoadedConfig, services: Services, resolveBuiltin: BuiltinResolver): Promise<Runtime> {
   const { config, baseDir } = loaded;
   const allStages: Stage[] = [];
@@ -57,12 +62,16 @@ export async function buildRuntime(loaded: LoadedConfig, services: Services, res
     for (const route of config.routes) {
       const own = await create(route.stages, route);
       const stages = [...globalStages, ...own].sort((a, b) => PHASE_INDEX[a.phase] - PHASE_INDEX[b.phase]);
+      const requestStages = stages.filter((s) => s.handle !== undefined);
+      const authenticators = requestStages.filter((s) => s.phase === 'authenticate');
       routes.push({
         id: route.id,
         config: route,
         upstreamName: route.upstream,
         upstream: config.upstreams[route.upstream]!,
-        stages: stages.filter((s) => s.handle !== undefined),
+        stages: requestStages,
+        authenticateEnd: authenticators.length === 0 ? -1 : firstAfterAuthenticate(requestStages),
+        challenge: authenticators.map((s) => s.challenge).filter((c) => c !== undefined).join(', ') || 'Bearer realm="rampart"',
         responseStages: stages.filter((s) => s.onResponseHead !== undefined || s.onResponseBody !== undefined),
         maxBodyBytes: route.limits.maxBodyBytes ?? config.limits.maxBodyBytes,
       });
