@@ -2,7 +2,7 @@
  * A running gateway process: listeners (HTTPS, HTTP redirect or plain serving, admin), the live
  * config (hot reload), the built-in demo upstream and shared services.
  */
-import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpServer, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { watch, type FSWatcher } from 'node:fs';
@@ -137,6 +137,15 @@ export class Gateway {
       }
       const problem = clientErrorToProblem(err);
       this.services.logger.info({ code: problem.code, reason: problem.reason, peer: socket.remoteAddress }, 'client error');
+      // Bytes after a request we are still answering failed to parse (e.g. the tail of a smuggling
+      // attempt): finish that response, then close; a second response would desynchronise the client.
+      // `_httpMessage` is the socket's current response: Node's own default clientError handler reads it too.
+      const pending = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+      if (pending !== undefined && pending !== null) {
+        if (pending.writableFinished) socket.destroy();
+        else pending.once('finish', () => socket.destroy());
+        return;
+      }
       writeRawProblem(socket, problem);
     });
     return new Promise((resolve, reject) => {
