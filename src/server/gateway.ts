@@ -126,6 +126,7 @@ export class Gateway {
     }
     if (this.options.watch !== false && loaded.file !== undefined) this.watchConfig(loaded.file);
     logger.info({ ports: this.ports }, 'rampart gateway started');
+    logger.flush(); // the log destination batches writes; operators and scripts wait for this line
   }
 
   private listen(server: Server, host: string, port: number): Promise<number> {
@@ -212,8 +213,11 @@ export class Gateway {
     return { ok: true };
   }
 
-  /** Closes listeners (waiting for in-flight requests), pools and the demo upstream. */
-  async stop(): Promise<void> {
+  /**
+   * Closes listeners, letting in-flight requests finish for up to `graceMs` before cutting the
+   * remaining connections, then pools and the demo upstream.
+   */
+  async stop(graceMs = 10_000): Promise<void> {
     clearTimeout(this.reloadTimer);
     this.watcher?.close();
     this.stopCert?.();
@@ -221,13 +225,17 @@ export class Gateway {
       this.servers.map(
         (s) =>
           new Promise<void>((resolve) => {
-            s.close(() => resolve());
+            const force = setTimeout(() => s.closeAllConnections(), graceMs);
+            s.close(() => {
+              clearTimeout(force);
+              resolve();
+            });
             s.closeIdleConnections();
           }),
       ),
     );
     await this.admin?.close();
-    await this.runtime?.close();
+    await this.runtime?.close(graceMs);
     for (const demo of this.demos.values()) await (await demo).close();
     this.services.logger.flush?.();
   }
