@@ -23,7 +23,7 @@ export const SIGNATURES: readonly Signature[] = [
   { family: 'stack', name: 'Node.js stack trace', pattern: /\n\s+at [^\n]{1,200}\((?:file:\/\/)?\/[^\n)]*:\d+:\d+\)|\bat Object\.<anonymous>|node:internal\//},
   { family: 'stack', name: 'Python traceback', pattern: /Traceback \(most recent call last\)|File "[^"]+", line \d+, in /},
   { family: 'stack', name: 'Java stack trace', pattern: /\bat (java|javax|org\.springframework|com\.sun)\.[\w.$]+\(|java\.lang\.\w+Exception/},
-  { family: 'stack', name: '.NET stack trace', pattern: /System\.\w+Exception:|   at [\w.]+\.\w+\(.*\) in [A-Z]:\\|Server Error in '\/' Application/},
+  { family: 'stack', name: '.NET stack trace', pattern: /System\.\w+Exception:| {3}at [\w.]+\.\w+\(.*\) in [A-Z]:\\|Server Error in '\/' Application/},
   { family: 'stack', name: 'PHP error', pattern: /(Fatal error|Warning|Parse error): .{1,200} in \/.{1,200} on line \d+/},
   { family: 'stack', name: 'Ruby/Rails error', pattern: /ActionController::|ActiveRecord::\w+Error|\.rb:\d+:in `/},
   { family: 'stack', name: 'Go panic', pattern: /goroutine \d+ \[running\]|panic: runtime error/},
