@@ -21,7 +21,7 @@ export const bolaCheck: Check = {
   async run(ctx) {
     const attackersOf = (owner: string): Identity[] => ctx.users.filter((u) => u.name !== owner);
     if (ctx.users.length < 2) ctx.note('API1: needs two non-admin identities (e.g. --identity alice=… --identity bob=…)');
-    for (const obj of ctx.objects) {
+    for (const obj of [...ctx.objects]) {
       const ops = ctx.spec.operations.filter((op) => op.path === obj.template);
       for (const attacker of attackersOf(obj.owner)) {
         const get = ops.find((op) => op.method === 'GET');
@@ -51,6 +51,8 @@ async function tryWrite(ctx: ScanContext, op: Operation, obj: KnownObject, attac
   const ex = await callOperation(ctx, op, attacker, { path: resolveOthers(ctx, op, path, attacker) });
   if (!ok(ex)) return;
   const verb = op.method === 'DELETE' ? 'deleted' : 'changed';
+  // A deleted object must not be used to fill paths for later checks.
+  if (op.method === 'DELETE') ctx.objects.splice(ctx.objects.indexOf(obj), 1);
   ctx.report(finding(RULES.write, 'critical', `${op.method} ${op.path}`, `${attacker.name} ${verb} ${obj.owner}'s object ${obj.param}=${obj.id} (HTTP ${ex.status}).`, REMEDIATION, [ex.evidence]));
 }
 
