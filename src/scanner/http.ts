@@ -171,7 +171,8 @@ export class ScopedClient {
   /** Scrubs every known secret out of `text`. */
   redact(text: string): string {
     let out = text;
-    for (const s of this.secrets) if (s.length >= 4) out = out.split(s).join('[REDACTED]');
+    // Very short values (a user name used as a demo identity) would redact ordinary words; headers are always redacted.
+    for (const s of this.secrets) if (s.length >= 8) out = out.split(s).join('[REDACTED]');
     return out;
   }
 
