@@ -134,6 +134,8 @@ export class Gateway {
     }
     if (this.options.watch !== false && loaded.file !== undefined) this.watchConfig(loaded.file);
     logger.info({ ports: this.ports }, 'rampart gateway started');
+    // The logger buffers 4 KiB: without a flush, whoever waits for this line (spawnGateway) never sees it.
+    logger.flush();
   }
 
   private listen(server: Server, host: string, port: number): Promise<number> {

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import type { RequestContext } from '../../core/context.js';
 import { RampartError } from '../../core/errors.js';
 import type { Phase } from '../../core/phases.js';
+import type { Stage } from '../../core/stage.js';
+import type { CompiledRoute } from '../../server/router.js';
 import { CountersUnavailableError, periodBounds, type CounterStore, type Decision, type LimitRule } from '../../stores/counter-store.js';
 import { MemoryCounterStore } from '../../stores/memory/counter-store.js';
 import { defineStage } from '../definition.js';
@@ -82,11 +84,24 @@ function rulesFor(o: RateLimitOptions, name: string, part: string, scale: number
   return rules;
 }
 
+/** One stage's share of a decision. */
+interface Share {
+  readonly name: string;
+  readonly o: RateLimitOptions;
+  readonly part: string;
+  readonly rules: LimitRule[];
+}
+
+/** Rate-limit stage instances (to find a route's later siblings) and the shares they defer to the last one. */
+const RATE_LIMIT_STAGES = new WeakSet<Stage>();
+const deferred = new WeakMap<RequestContext, Share[]>();
+
 /**
  * Rate limits, quotas and concurrency limits, exact across gateway processes that share Redis.
- * Every rule of a stage is decided in one atomic step: a request is admitted by all of them or
- * charged by none. Limited responses carry `RateLimit-Policy` and `RateLimit` (IETF httpapi
- * draft, structured fields); refusals are 429 problems with `Retry-After`.
+ * All rate-limit stages of one phase on a route are decided in ONE atomic step (earlier ones
+ * hand their rules to the last): a request is admitted by every limit or charged by none.
+ * Limited responses carry `RateLimit-Policy` and `RateLimit` (IETF httpapi draft, structured
+ * fields); refusals are 429 problems with `Retry-After`.
  *
  * @example
  *   stages:
@@ -102,39 +117,61 @@ export const rateLimitStage = defineStage({
   create(o, deps) {
     const name = o.name ?? `${deps.route?.id ?? 'all'}-${o.by.join('-')}`;
     const counters: CounterStore = deps.services.counters;
-    const fallback = o.failMode === 'fail-open' ? new MemoryCounterStore({ maxEntries: 10_000 }) : undefined;
+    let fallback: MemoryCounterStore | undefined;
     const held = new WeakMap<RequestContext, { store: CounterStore; keys: string[] }>();
-    const policies: string[] = [];
-    if (o.rate !== undefined) policies.push(`"${name}";q=${o.rate.limit};w=${o.rate.windowSeconds}`);
+    const lastOfPhase = new WeakMap<CompiledRoute, boolean>();
 
-    const decide = async (ctx: RequestContext, rules: LimitRule[], part: string): Promise<{ decision: Decision; store: CounterStore; rules: LimitRule[] }> => {
+    const isLast = (route: CompiledRoute): boolean => {
+      let last = lastOfPhase.get(route);
+      if (last === undefined) {
+        const after = route.stages.slice(route.stages.indexOf(stage) + 1);
+        last = !after.some((s) => RATE_LIMIT_STAGES.has(s) && s.phase === stage.phase);
+        lastOfPhase.set(route, last);
+      }
+      return last;
+    };
+
+    const decide = async (ctx: RequestContext, shares: readonly Share[]): Promise<{ decision: Decision; store: CounterStore; rules: LimitRule[] }> => {
+      const rules = shares.flatMap((sh) => sh.rules);
       try {
         return { decision: await counters.decide(rules, ctx.id), store: counters, rules };
       } catch (err) {
         if (!(err instanceof CountersUnavailableError)) throw err;
-        if (fallback === undefined) {
+        const closed = shares.find((sh) => sh.o.failMode === 'fail-closed');
+        if (closed !== undefined) {
           throw new RampartError('RAMPART_RATE_LIMIT_UNAVAILABLE', 'The rate limit cannot be checked right now; retry shortly.', {
             headers: { 'retry-after': '5' },
-            reason: `policy ${name}: ${err.message} (fail-closed)`,
+            reason: `policy ${closed.name}: ${err.message} (fail-closed)`,
           });
         }
-        const local = rulesFor(o, name, part, o.nodes);
+        fallback ??= new MemoryCounterStore({ maxEntries: 10_000 });
+        const local = shares.flatMap((sh) => rulesFor(sh.o, sh.name, sh.part, sh.o.nodes));
         return { decision: await fallback.decide(local, ctx.id), store: fallback, rules: local };
       }
     };
 
-    return {
+    const stage: Stage = {
       name: 'rate-limit',
       phase: phaseOf(o.by),
       async handle(ctx) {
         const part = partition(ctx, o.by, o.ipv6Prefix);
-        const { decision, store, rules } = await decide(ctx, rulesFor(o, name, part, 1), part);
-        writeHeaders(ctx, name, o, rules, decision, policies);
+        const mine: Share = { name, o, part, rules: rulesFor(o, name, part, 1) };
+        const earlier = deferred.get(ctx);
+        if (!isLast(ctx.route!)) {
+          if (earlier === undefined) deferred.set(ctx, [mine]);
+          else earlier.push(mine);
+          return;
+        }
+        deferred.delete(ctx);
+        const shares = earlier === undefined ? [mine] : [...earlier, mine];
+        const { decision, store, rules } = await decide(ctx, shares);
+        writeHeaders(ctx, shares, rules, decision);
         if (!decision.allowed) {
           const seconds = retryAfterSeconds(decision.retryAfterMs);
+          const refusedBy = shares.filter((sh, i) => decision.states.slice(offset(shares, i), offset(shares, i + 1)).some((st) => st.retryAfterMs > 0));
           throw new RampartError('RAMPART_RATE_LIMITED', `Too many requests; retry after ${seconds} second${seconds === 1 ? '' : 's'}.`, {
             headers: { 'retry-after': String(seconds) },
-            reason: `policy ${name} exceeded by ${part}`,
+            reason: `policy ${refusedBy.map((sh) => sh.name).join(', ')} exceeded by ${refusedBy.map((sh) => sh.part).join(', ')}`,
           });
         }
         const slots = rules.filter((r) => r.kind === 'concurrency').map((r) => r.key);
@@ -151,23 +188,39 @@ export const rateLimitStage = defineStage({
       },
       close: () => fallback?.close(),
     };
+    RATE_LIMIT_STAGES.add(stage);
+    return stage;
   },
 });
 
+/** Index of share `i`'s first rule in the combined rule list. */
+function offset(shares: readonly Share[], i: number): number {
+  let n = 0;
+  for (let j = 0; j < i; j++) n += shares[j]!.rules.length;
+  return n;
+}
+
 /** `RateLimit-Policy` and `RateLimit` items for the rate and quota rules (concurrency has no draft field). */
-function writeHeaders(ctx: RequestContext, name: string, o: RateLimitOptions, rules: readonly LimitRule[], d: Decision, policies: string[]): void {
+function writeHeaders(ctx: RequestContext, shares: readonly Share[], rules: readonly LimitRule[], d: Decision): void {
+  const policy: string[] = [];
   const limits: string[] = [];
-  const policy = [...policies];
-  rules.forEach((rule, i) => {
-    const state = d.states[i]!;
-    if (rule.kind === 'rate') limits.push(`"${name}";r=${state.remaining};t=${Math.ceil(state.resetMs / 1000)}`);
-    else if (rule.kind === 'quota') {
-      const { start, end } = periodBounds(rule.period, Date.now());
-      const label = `${name}-${rule.period}`;
-      policy.push(`"${label}";q=${o.quota!.limit};w=${(end - start) / 1000}`);
-      limits.push(`"${label}";r=${state.remaining};t=${Math.ceil(state.resetMs / 1000)}`);
+  let i = 0;
+  for (const sh of shares) {
+    for (let k = 0; k < sh.rules.length; k++, i++) {
+      const rule = rules[i]!;
+      const state = d.states[i]!;
+      const reset = Math.ceil(state.resetMs / 1000);
+      if (rule.kind === 'rate') {
+        policy.push(`"${sh.name}";q=${sh.o.rate!.limit};w=${sh.o.rate!.windowSeconds}`);
+        limits.push(`"${sh.name}";r=${state.remaining};t=${reset}`);
+      } else if (rule.kind === 'quota') {
+        const { start, end } = periodBounds(rule.period, Date.now());
+        const label = `${sh.name}-${rule.period}`;
+        policy.push(`"${label}";q=${sh.o.quota!.limit};w=${(end - start) / 1000}`);
+        limits.push(`"${label}";r=${state.remaining};t=${reset}`);
+      }
     }
-  });
+  }
   if (policy.length > 0) appendHeader(ctx, 'ratelimit-policy', policy.join(', '));
   if (limits.length > 0) appendHeader(ctx, 'ratelimit', limits.join(', '));
 }

@@ -34,7 +34,7 @@ interface ScriptedRedis extends Redis {
 }
 
 export interface RedisCounterStoreOptions {
-  /** `redis://[user:pass@]host:port[/db][?prefix=rampart:&timeoutMs=200]` */
+  /** `redis://[user:pass@]host:port[/db][?prefix=rampart:&timeoutMs=1000]` */
   url: string;
   logger: Logger;
   emit: EventSink;
@@ -56,14 +56,15 @@ export class RedisCounterStore implements CounterStore {
   private readonly now: (() => number) | undefined;
   private readonly logger: Logger;
   private readonly emit: EventSink;
-  private available = false;
+  /** Undefined until the first connection attempt settles (the first connect is not a recovery). */
+  private available: boolean | undefined;
   private failures = 0;
   private closing = false;
 
   constructor(options: RedisCounterStoreOptions) {
     const url = new URL(options.url);
     this.prefix = url.searchParams.get('prefix') ?? 'rampart:';
-    const timeoutMs = Number(url.searchParams.get('timeoutMs') ?? 200);
+    const timeoutMs = Number(url.searchParams.get('timeoutMs') ?? 1000);
     url.search = '';
     this.now = options.now;
     this.logger = options.logger;
@@ -100,8 +101,10 @@ export class RedisCounterStore implements CounterStore {
 
   private setAvailable(available: boolean, reason: string | undefined): void {
     if (available === this.available || this.closing) return;
+    const first = this.available === undefined;
     this.available = available;
-    if (available) {
+    if (available && first) this.logger.info({ counters: 'redis' }, 'counters backend connected');
+    else if (available) {
       this.logger.info({ counters: 'redis' }, 'counters backend available');
       this.emit({ type: 'counters.recovered', severity: 'info', source: 'counters', time: Date.now() });
     } else {
