@@ -27,6 +27,10 @@ export const limitsSchema = z
     requestTimeoutMs: z.number().int().min(100).default(30_000),
     /** Idle keep-alive time for client connections, milliseconds. */
     keepAliveTimeoutMs: z.number().int().min(100).default(5_000),
+    /** Open connections per client address (trusted proxies exempt); more are closed at once. */
+    maxConnectionsPerIp: z.number().int().min(1).default(256),
+    /** Open client connections per listener; more are closed at once. */
+    maxConnections: z.number().int().min(1).default(20_000),
   })
   .strict();
 

@@ -139,6 +139,7 @@ export class Gateway {
 
   private listen(server: Server, host: string, port: number): Promise<number> {
     this.servers.push(server);
+    this.limitConnections(server);
     server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
       if (err.code === 'ECONNRESET' || !socket.writable) {
         socket.destroy();
@@ -162,6 +163,32 @@ export class Gateway {
       server.listen(port, host, () => {
         server.off('error', reject);
         resolve((server.address() as AddressInfo).port);
+      });
+    });
+  }
+
+  /**
+   * Connection floods: a cap per client address (trusted proxies exempt: a load balancer carries
+   * many clients) and per listener. Excess connections are closed before any byte is parsed.
+   */
+  private limitConnections(server: Server): void {
+    const open = new Map<string, number>();
+    server.maxConnections = this.runtime.config.limits.maxConnections;
+    server.on('connection', (socket: Socket) => {
+      const { limits } = this.runtime.config;
+      const ip = socket.remoteAddress ?? '';
+      if (this.runtime.trusted.has(ip)) return;
+      const count = (open.get(ip) ?? 0) + 1;
+      if (count > limits.maxConnectionsPerIp) {
+        this.services.logger.warn({ clientIp: ip, open: count - 1 }, 'connection refused: too many open connections from this address');
+        socket.destroy();
+        return;
+      }
+      open.set(ip, count);
+      socket.once('close', () => {
+        const left = (open.get(ip) ?? 1) - 1;
+        if (left === 0) open.delete(ip);
+        else open.set(ip, left);
       });
     });
   }
@@ -259,6 +286,7 @@ function applyTimeouts(server: Server, config: RampartConfig): void {
   server.headersTimeout = config.limits.headersTimeoutMs;
   server.requestTimeout = config.limits.requestTimeoutMs;
   server.keepAliveTimeout = config.limits.keepAliveTimeoutMs;
+  server.maxConnections = config.limits.maxConnections;
 }
 
 function isLoopback(host: string): boolean {
