@@ -1,5 +1,8 @@
 import type { Logger } from 'pino';
 import type { EventSink } from './events.js';
+import type { Store } from '../stores/contracts.js';
+import type { KeyService } from '../keys/key-service.js';
+import type { SecretVault } from '../keys/secret-box.js';
 
 /**
  * Long-lived components shared by every stage of a running gateway: the logger, the event sink,
@@ -8,4 +11,10 @@ import type { EventSink } from './events.js';
 export interface Services {
   readonly logger: Logger;
   readonly emit: EventSink;
+  /** Consumers, keys, admin tokens, secrets (SQLite or PostgreSQL). */
+  readonly store: Store;
+  /** API key issue/rotate/revoke and cached verification. */
+  readonly keys: KeyService;
+  /** Encrypted named secrets (AES-256-GCM under the master key). */
+  readonly secrets: SecretVault;
 }

@@ -18,6 +18,8 @@ import { buildRuntime, type Runtime } from './runtime.js';
 import { resolveCertificate, secureContextOptions, watchCertificate, type CertificateFiles } from './tls.js';
 import { clientErrorToProblem, writeRawProblem } from './client-error.js';
 import { createLogger } from './logger.js';
+import { openKeyComponents, type KeyComponents } from '../keys/open.js';
+import { adminSetup } from '../admin/setup.js';
 
 export interface GatewayOptions {
   /** Path of rampart.yaml. */
@@ -50,18 +52,23 @@ export class Gateway {
   readonly ports: GatewayPorts = {};
   readonly services: Services;
 
-  private constructor(private readonly options: GatewayOptions, initial: LoadedConfig) {
-    const logger = options.logger ?? createLogger(initial.config.log.level);
-    this.services = {
-      logger,
-      emit: (event) => logger.info({ event }, 'security event'),
-    };
+  private constructor(private readonly options: GatewayOptions, services: Services, private readonly keyComponents: KeyComponents) {
+    this.services = services;
   }
 
-  /** Loads the config, starts the demo upstream when used, and opens every listener. */
+  /** Loads the config, opens the store, starts the demo upstream when used, and opens every listener. */
   static async start(options: GatewayOptions): Promise<Gateway> {
     const loaded = loadConfigFile(options.configFile);
-    const gw = new Gateway(options, loaded);
+    const logger = options.logger ?? createLogger(loaded.config.log.level);
+    const components = await openKeyComponents(loaded.config, loaded.baseDir, logger);
+    const services: Services = {
+      logger,
+      emit: (event) => logger.info({ event }, 'security event'),
+      store: components.store,
+      keys: components.keys,
+      secrets: components.secrets,
+    };
+    const gw = new Gateway(options, services, components);
     try {
       await gw.open(loaded);
     } catch (err) {
@@ -121,7 +128,10 @@ export class Gateway {
       if (!isLoopback(config.admin.host)) {
         throw new ConfigError([`admin.host: ${config.admin.host} is not a loopback address; the admin API is only served on loopback`], loaded.file ?? '<inline>');
       }
-      this.admin = await startAdminServer(config.admin, this.services, { ready: () => this.runtime !== undefined });
+      this.admin = await startAdminServer(config.admin, this.services, {
+        ready: () => this.runtime !== undefined,
+        ...(await adminSetup(this.services, this.keyComponents.hasher, process.env)),
+      });
       this.ports.admin = this.admin.port;
     }
     if (this.options.watch !== false && loaded.file !== undefined) this.watchConfig(loaded.file);
@@ -220,6 +230,7 @@ export class Gateway {
     await this.admin?.close();
     await this.runtime?.close();
     for (const demo of this.demos.values()) await (await demo).close();
+    await this.keyComponents.close();
     this.services.logger.flush?.();
   }
 }
