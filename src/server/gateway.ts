@@ -136,6 +136,8 @@ export class Gateway {
     }
     if (this.options.watch !== false && loaded.file !== undefined) this.watchConfig(loaded.file);
     logger.info({ ports: this.ports }, 'rampart gateway started');
+    // The log destination buffers 4 KiB: push the start line out now (supervisors and tests wait for it).
+    logger.flush?.();
   }
 
   private listen(server: Server, host: string, port: number): Promise<number> {
