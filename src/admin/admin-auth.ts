@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { RampartError } from '../core/errors.js';
+import { ConfigError } from '../config/load.js';
 import { CredentialHasher } from '../keys/hash.js';
 import { credentialPrefix, generateCredential } from '../keys/format.js';
 import { StoreUnavailableError, type AdminRole, type AdminTokenRecord, type AdminTokenStore } from '../stores/contracts.js';
@@ -73,7 +74,7 @@ export async function issueAdminToken(store: AdminTokenStore, hasher: Credential
 export async function registerEnvToken(store: AdminTokenStore, hasher: CredentialHasher, value: string | undefined, now = Date.now()): Promise<boolean> {
   if (value === undefined || value === '') return false;
   if (value.length < MIN_ENV_TOKEN_LENGTH) {
-    throw new Error(`RAMPART_ADMIN_TOKEN must have at least ${MIN_ENV_TOKEN_LENGTH} characters (e.g. the output of \`openssl rand -hex 32\`)`);
+    throw new ConfigError([`RAMPART_ADMIN_TOKEN must have at least ${MIN_ENV_TOKEN_LENGTH} characters (e.g. the output of \`openssl rand -hex 32\`)`], 'environment');
   }
   const hash = hasher.hash(value);
   const existing = await store.findAdminTokenByHash(hash);
@@ -81,7 +82,7 @@ export async function registerEnvToken(store: AdminTokenStore, hasher: Credentia
     if (t.name === ENV_TOKEN_NAME && t.revokedAt === null && t.hash !== hash) await store.revokeAdminToken(t.id, now);
   }
   if (existing !== undefined && existing.revokedAt === null) return true;
-  if (existing !== undefined) throw new Error('RAMPART_ADMIN_TOKEN holds a token that was revoked; choose a new value');
+  if (existing !== undefined) throw new ConfigError(['RAMPART_ADMIN_TOKEN holds a token that was revoked; choose a new value'], 'environment');
   await store.createAdminToken({ id: randomUUID(), name: ENV_TOKEN_NAME, role: 'admin', prefix: `env_${hash.slice(0, 8)}`, hash, createdAt: now, createdBy: 'environment', revokedAt: null });
   return true;
 }

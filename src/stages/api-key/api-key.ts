@@ -91,7 +91,14 @@ export const apiKeyStage = defineStage({
         return;
       }
       if (result.principal !== undefined) ctx.attemptedPrincipal = result.principal;
-      ctx.emit({ type: 'auth.failure', severity: result.malformed === true ? 'low' : 'medium', source: 'api_key', code: 'RAMPART_AUTH_INVALID_KEY', reason: result.reason });
+      ctx.emit({
+        type: 'auth.failure',
+        severity: result.malformed === true ? 'low' : 'medium',
+        source: 'api_key',
+        code: 'RAMPART_AUTH_INVALID_KEY',
+        reason: result.reason,
+        ...(result.principal === undefined ? {} : { data: { principal: result.principal } }),
+      });
       throw new RampartError('RAMPART_AUTH_INVALID_KEY', INVALID_DETAIL, { headers: { 'www-authenticate': failure }, reason: result.reason });
     };
 
