@@ -131,6 +131,32 @@ export interface SecretStore {
 }
 
 /**
+ * Public half of a token-signing key (OAuth access tokens, RFC 9068). The private key lives in the
+ * {@link SecretStore} as secret `signing/<kid>` (encrypted, rotated with the master key).
+ */
+export interface SigningKeyRecord {
+  readonly kid: string;
+  /** JOSE algorithm, e.g. `ES256`, `EdDSA`. */
+  readonly algorithm: string;
+  /** Public JWK, published in the JWKS. */
+  readonly publicJwk: Readonly<Record<string, unknown>>;
+  readonly createdAt: number;
+  /** Signs new tokens from this time. */
+  readonly activatesAt: number;
+  /** Stops signing at this time; stays in the JWKS until tokens it signed expired (`removeAt`). */
+  readonly retiresAt: number | null;
+  readonly removeAt: number | null;
+}
+
+export interface SigningKeyStore {
+  /** Throws {@link StoreConflictError} when the kid exists. */
+  createSigningKey(key: SigningKeyRecord): Promise<void>;
+  /** Every key not removed at `now`, newest activation first (for the JWKS and for choosing the signer). */
+  listSigningKeys(now: number): Promise<SigningKeyRecord[]>;
+  updateSigningKey(kid: string, patch: Partial<Pick<SigningKeyRecord, 'retiresAt' | 'removeAt'>>): Promise<SigningKeyRecord | undefined>;
+}
+
+/**
  * Raw access for modules that own tables of their own (audit log, OAuth clients): they contribute
  * migrations to `stores/migrations.ts` and query through this.
  */
@@ -147,7 +173,7 @@ export interface SqlExecutor {
 }
 
 /** Everything a gateway stores: one object per backend. */
-export interface Store extends ConsumerStore, KeyStore, AdminTokenStore, SecretStore {
+export interface Store extends ConsumerStore, KeyStore, AdminTokenStore, SecretStore, SigningKeyStore {
   readonly kind: 'sqlite' | 'postgres';
   readonly sql: SqlExecutor;
   /** Applies pending migrations; returns the ids applied now. */

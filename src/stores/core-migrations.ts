@@ -57,8 +57,21 @@ CREATE TABLE rampart_secrets (
 );
 `;
 
+const signingKeys = `
+CREATE TABLE rampart_signing_keys (
+  kid TEXT PRIMARY KEY,
+  algorithm TEXT NOT NULL,
+  public_jwk TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  activates_at BIGINT NOT NULL,
+  retires_at BIGINT,
+  remove_at BIGINT
+);
+`;
+
 /** The keys module's migrations (same SQL on both dialects). */
 export const KEYS_MIGRATIONS: readonly Migration[] = [
   { id: '0001_keys_consumers_and_keys', sqlite: consumersAndKeys, postgres: consumersAndKeys },
   { id: '0002_keys_admin_tokens_and_secrets', sqlite: adminTokensAndSecrets, postgres: adminTokensAndSecrets },
+  { id: '0003_keys_signing_keys', sqlite: signingKeys, postgres: signingKeys },
 ];

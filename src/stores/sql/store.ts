@@ -14,6 +14,7 @@ import type {
   KeyEnvironment,
   Page,
   SecretRecord,
+  SigningKeyRecord,
   SqlExecutor,
   Store,
 } from '../contracts.js';
@@ -72,6 +73,18 @@ function toAdminToken(r: Row): AdminTokenRecord {
   };
 }
 
+function toSigningKey(r: Row): SigningKeyRecord {
+  return {
+    kid: String(r.kid),
+    algorithm: String(r.algorithm),
+    publicJwk: JSON.parse(String(r.public_jwk)) as Record<string, unknown>,
+    createdAt: Number(r.created_at),
+    activatesAt: Number(r.activates_at),
+    retiresAt: num(r.retires_at),
+    removeAt: num(r.remove_at),
+  };
+}
+
 function toSecret(r: Row): SecretRecord {
   return { name: String(r.name), keyId: String(r.key_id), ciphertext: String(r.ciphertext), updatedAt: Number(r.updated_at) };
 }
@@ -98,6 +111,10 @@ const CONSUMER_COLUMNS: Record<string, Column> = {
   tenant: ['tenant', same],
   metadata: ['metadata', json],
   status: ['status', same],
+};
+const SIGNING_KEY_COLUMNS: Record<string, Column> = {
+  retiresAt: ['retires_at', same],
+  removeAt: ['remove_at', same],
 };
 const KEY_COLUMNS: Record<string, Column> = {
   revokedAt: ['revoked_at', same],
@@ -287,5 +304,26 @@ export class SqlStore implements Store {
 
   async deleteSecret(name: string): Promise<boolean> {
     return (await this.sql.execute('DELETE FROM rampart_secrets WHERE name = ?', [name])) > 0;
+  }
+
+  // signing keys
+
+  async createSigningKey(k: SigningKeyRecord): Promise<void> {
+    await this.sql.execute(
+      'INSERT INTO rampart_signing_keys (kid, algorithm, public_jwk, created_at, activates_at, retires_at, remove_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      [k.kid, k.algorithm, json(k.publicJwk), k.createdAt, k.activatesAt, k.retiresAt, k.removeAt],
+    );
+  }
+
+  async listSigningKeys(now: number): Promise<SigningKeyRecord[]> {
+    const rows = await this.sql.query('SELECT * FROM rampart_signing_keys WHERE remove_at IS NULL OR remove_at > ? ORDER BY activates_at DESC, kid', [now]);
+    return rows.map(toSigningKey);
+  }
+
+  async updateSigningKey(kid: string, patch: Partial<Pick<SigningKeyRecord, 'retiresAt' | 'removeAt'>>): Promise<SigningKeyRecord | undefined> {
+    const { set, values } = assignments(patch, SIGNING_KEY_COLUMNS);
+    if (set !== '') await this.sql.execute(`UPDATE rampart_signing_keys SET ${set} WHERE kid = ?`, [...values, kid]);
+    const [row] = await this.sql.query('SELECT * FROM rampart_signing_keys WHERE kid = ?', [kid]);
+    return row === undefined ? undefined : toSigningKey(row);
   }
 }
