@@ -23,6 +23,7 @@ export async function adminSetup(
 ): Promise<{ routes: AdminRoute[]; authenticate: AdminAuthenticator }> {
   if (await registerEnvToken(services.store, hasher, env.RAMPART_ADMIN_TOKEN)) {
     services.logger.info('RAMPART_ADMIN_TOKEN registered as an admin token');
+    services.emit({ type: 'admin.change', severity: 'info', source: 'admin', time: Date.now(), data: { action: 'admin_token.register_env', actor: 'environment' } });
   } else if ((await services.store.countActiveAdminTokens()) === 0) {
     services.logger.warn('no admin token exists yet: run `rampart admin bootstrap` or set RAMPART_ADMIN_TOKEN');
   }

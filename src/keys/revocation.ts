@@ -52,10 +52,11 @@ export class RevocationWatcher {
     this.subscriber = new Redis(url, common);
     this.publisher = new Redis(url, common);
     for (const r of [this.subscriber, this.publisher]) r.on('error', (err: Error) => this.options.logger.debug({ err: err.message }, 'revocation channel error'));
+    this.subscriber.on('message', () => this.options.onChange());
+    // Subscribe on every (re)connection: Redis may come up after the gateway.
+    this.subscriber.on('ready', () => void this.subscriber?.subscribe(this.options.channel).catch(() => undefined));
     try {
       await Promise.all([this.subscriber.connect(), this.publisher.connect()]);
-      this.subscriber.on('message', () => this.options.onChange());
-      await this.subscriber.subscribe(this.options.channel);
     } catch (err) {
       this.options.logger.warn({ err: (err as Error).message }, 'revocation pub/sub unavailable; relying on the store poll');
     }
