@@ -75,8 +75,14 @@ export function readZip(file: string, buf: Buffer, maxBytes: number): ZipEntry[]
       const len = u16(x + 2);
       if (id === 0x0001) {
         let p = x + 4;
-        if (size === 0xffffffff) (size = u64(p)), (p += 8);
-        if (compressed === 0xffffffff) (compressed = u64(p)), (p += 8);
+        if (size === 0xffffffff) {
+          size = u64(p);
+          p += 8;
+        }
+        if (compressed === 0xffffffff) {
+          compressed = u64(p);
+          p += 8;
+        }
         if (local === 0xffffffff) local = u64(p);
       }
       x += 4 + len;
