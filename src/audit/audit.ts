@@ -71,7 +71,7 @@ export function auditGraphs(graphs: DependencyGraph[], db: AdvisoryDatabase, opt
   const findings: Finding[] = [];
   let done = 0;
   for (const graph of graphs) {
-    const parents = reverseEdges(graph);
+    let paths: Paths | undefined;
     for (const node of graph.packages.values()) {
       if (++done % 250 === 0) options.onProgress?.(done, total);
       const matches: Match[] = [];
@@ -83,7 +83,9 @@ export function auditGraphs(graphs: DependencyGraph[], db: AdvisoryDatabase, opt
         if (prior !== undefined) prior.fixed = lowerFix(graph.ecosystem, prior.fixed, m.fixed);
         else matches.push({ record, fixed: m.fixed, severity: severityOf(record, affected.severity) });
       }
-      for (const group of groupByAlias(matches)) findings.push(toFinding(graph, node, group, parents));
+      if (matches.length === 0) continue;
+      paths ??= pathsOf(graph);
+      for (const group of groupByAlias(matches)) findings.push(toFinding(graph, node, group, paths));
     }
   }
   options.onProgress?.(total, total);
@@ -138,7 +140,7 @@ function idRank(id: string): number {
   return id.startsWith('GHSA-') ? 0 : id.startsWith('CVE-') ? 1 : 2;
 }
 
-function toFinding(graph: DependencyGraph, node: PackageNode, group: Match[], parents: Map<string, string[]>): Finding {
+function toFinding(graph: DependencyGraph, node: PackageNode, group: Match[], paths: Paths): Finding {
   const ids = [...new Set(group.flatMap((m) => [m.record.id, ...(m.record.aliases ?? [])]))].sort((a, b) => idRank(a) - idRank(b) || a.localeCompare(b));
   const recordIds = new Set(group.map((m) => m.record.id));
   const id = ids.find((i) => recordIds.has(i)) ?? ids[0]!;
@@ -148,7 +150,7 @@ function toFinding(graph: DependencyGraph, node: PackageNode, group: Match[], pa
   let fixed: string | undefined;
   for (const m of group) if (m.fixed !== undefined && (fixed === undefined || (compareFix(graph.ecosystem, m.fixed, fixed) ?? 0) > 0)) fixed = m.fixed;
   const direct = graph.direct.has(node.id);
-  const { chain, via } = direct ? { chain: [node.id], via: [] } : chainOf(graph, node.id, parents);
+  const { chain, via } = direct ? { chain: [node.id], via: [] } : chainOf(paths, node.id);
   const summary = [lead, ...group].map((m) => m.record.summary ?? m.record.details?.split('\n')[0]).find((s) => s !== undefined && s !== '') ?? '(no summary)';
   return {
     id,
@@ -171,36 +173,56 @@ function toFinding(graph: DependencyGraph, node: PackageNode, group: Match[], pa
   };
 }
 
-function reverseEdges(graph: DependencyGraph): Map<string, string[]> {
-  const parents = new Map<string, string[]>();
-  for (const node of graph.packages.values()) {
-    for (const dep of node.dependencies) parents.set(dep, [...(parents.get(dep) ?? []), node.id]);
-  }
-  return parents;
+interface Paths {
+  /** Shortest chain from a direct dependency, as parent pointers ('' at a direct dependency). */
+  parent: Map<string, string>;
+  /** Names of the direct dependencies each package is reachable from. */
+  via: Map<string, Set<string>>;
 }
 
-/** Walks up from a package: the shortest chain to a direct dependency, and every direct ancestor. */
-function chainOf(graph: DependencyGraph, id: string, parents: Map<string, string[]>): { chain: string[]; via: string[] } {
-  const cameFrom = new Map<string, string>([[id, '']]);
-  const queue = [id];
-  let chain: string[] = [id];
-  const via = new Set<string>();
+/**
+ * How every package arrives, computed once per graph in O(direct × edges): a breadth-first walk
+ * from all direct dependencies at once gives shortest chains; one walk per direct dependency
+ * gives the set it arrives through (cycles are fine, nothing recurses).
+ */
+function pathsOf(graph: DependencyGraph): Paths {
+  const parent = new Map<string, string>();
+  const queue: string[] = [];
+  for (const id of graph.direct) {
+    parent.set(id, '');
+    queue.push(id);
+  }
   for (let i = 0; i < queue.length; i++) {
-    const current = queue[i]!;
-    if (graph.direct.has(current) && current !== id) {
-      if (via.size === 0) {
-        chain = [];
-        for (let step = current; step !== ''; step = cameFrom.get(step)!) chain.push(step);
-      }
-      via.add(graph.packages.get(current)!.name);
-    }
-    for (const parent of parents.get(current) ?? []) {
-      if (cameFrom.has(parent)) continue;
-      cameFrom.set(parent, current);
-      queue.push(parent);
+    for (const dep of graph.packages.get(queue[i]!)?.dependencies ?? []) {
+      if (parent.has(dep)) continue;
+      parent.set(dep, queue[i]!);
+      queue.push(dep);
     }
   }
-  return { chain, via: [...via].sort() };
+  const via = new Map<string, Set<string>>();
+  for (const root of graph.direct) {
+    const name = graph.packages.get(root)!.name;
+    const seen = new Set<string>([root]);
+    const stack = [root];
+    for (let id = stack.pop(); id !== undefined; id = stack.pop()) {
+      for (const dep of graph.packages.get(id)?.dependencies ?? []) {
+        if (seen.has(dep)) continue;
+        seen.add(dep);
+        stack.push(dep);
+        let set = via.get(dep);
+        if (set === undefined) via.set(dep, (set = new Set()));
+        set.add(name);
+      }
+    }
+  }
+  return { parent, via };
+}
+
+function chainOf(paths: Paths, id: string): { chain: string[]; via: string[] } {
+  const chain: string[] = [];
+  if (paths.parent.has(id)) for (let step = id; step !== ''; step = paths.parent.get(step)!) chain.unshift(step);
+  else chain.push(id); // not reachable from the project (an orphan entry in the lockfile)
+  return { chain, via: [...(paths.via.get(id) ?? [])].sort() };
 }
 
 function remediationFor(graph: DependencyGraph, node: PackageNode, fixed: string | undefined, direct: boolean, chain: string[]): string {

@@ -54,6 +54,16 @@ const PREFERENCE = ['CVSS_V4', 'CVSS_V3', 'CVSS_V2'];
  * // → { severity: 'critical', score: 9.8, vector: 'CVSS:3.1/…' }
  */
 export function severityOf(record: OsvRecord, affectedSeverity: OsvSeverity[] = []): SeverityInfo {
+  if (affectedSeverity.length > 0) return computeSeverity(record, affectedSeverity);
+  let info = bySeverityRecord.get(record);
+  if (info === undefined) bySeverityRecord.set(record, (info = computeSeverity(record, [])));
+  return info;
+}
+
+/** Scoring a CVSS vector is the costliest step of matching; each record is scored once. */
+const bySeverityRecord = new WeakMap<OsvRecord, SeverityInfo>();
+
+function computeSeverity(record: OsvRecord, affectedSeverity: OsvSeverity[]): SeverityInfo {
   const vectors = [...affectedSeverity, ...(record.severity ?? [])].sort((a, b) => rank(a.type) - rank(b.type));
   for (const v of vectors) {
     const score = scoreOf(v);

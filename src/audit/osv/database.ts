@@ -5,9 +5,8 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { AuditInputError, parseJsonFile } from '../errors.js';
-import { checkShape } from '../lockfiles/common.js';
 import { normalizePypiName } from '../lockfiles/python.js';
-import { osvRecordSchema, type OsvAffected, type OsvRecord } from './schema.js';
+import { checkOsvRecord, type OsvAffected, type OsvRecord } from './schema.js';
 import { readZip } from './zip.js';
 
 /** One OSV record is a few KiB; anything past this is not a record (bytes; 16 MiB). */
@@ -72,11 +71,6 @@ export class AdvisoryDatabase {
   }
 }
 
-/** Validates one parsed OSV record; problems name the file and the field. */
-export function checkRecord(file: string, data: unknown): OsvRecord {
-  return checkShape(file, osvRecordSchema, data);
-}
-
 /**
  * Loads every `*.json` OSV record under a directory (recursively) or inside a ZIP archive.
  *
@@ -91,7 +85,7 @@ export function loadOsv(path: string, now = Date.now()): AdvisoryDatabase {
     throw new AuditInputError(path, 'OSV data not found (give a directory or .zip of OSV JSON records)');
   }
   const db = new AdvisoryDatabase([], now);
-  const addText = (file: string, text: string): void => db.add(checkRecord(file, parseJsonFile(file, text)));
+  const addText = (file: string, text: string): void => db.add(checkOsvRecord(file, parseJsonFile(file, text)));
   if (stat.isDirectory()) {
     for (const file of walk(path)) {
       if (statSync(file).size > MAX_RECORD_BYTES) throw new AuditInputError(file, `larger than ${MAX_RECORD_BYTES} bytes`);

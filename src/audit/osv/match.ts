@@ -20,7 +20,18 @@ function compareEvent(scheme: VersionScheme, a: string, b: string): number | nul
   return scheme.compare(a, b);
 }
 
+/** Each range is sorted once: a range belongs to one `affected` entry, so to one scheme. */
+const sortedRanges = new WeakMap<OsvRange, [string, string][] | null>();
+
 function sortEvents(scheme: VersionScheme, range: OsvRange): [string, string][] | null {
+  const cached = sortedRanges.get(range);
+  if (cached !== undefined) return cached;
+  const sorted = sortUncached(scheme, range);
+  sortedRanges.set(range, sorted);
+  return sorted;
+}
+
+function sortUncached(scheme: VersionScheme, range: OsvRange): [string, string][] | null {
   const events = range.events.map(eventOf);
   let unreadable = false;
   events.sort((x, y) => {

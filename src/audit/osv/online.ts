@@ -7,7 +7,8 @@
 import { request } from 'undici';
 import { AuditInputError, parseJsonFile } from '../errors.js';
 import type { DependencyGraph } from '../types.js';
-import { AdvisoryDatabase, checkRecord } from './database.js';
+import { AdvisoryDatabase } from './database.js';
+import { checkOsvRecord } from './schema.js';
 
 /** The public OSV API; `--osv-url` or RAMPART_OSV_URL point elsewhere (a mirror, or a test server). */
 export const DEFAULT_OSV_URL = 'https://api.osv.dev';
@@ -85,7 +86,7 @@ export async function fetchOnline(graphs: DependencyGraph[], baseUrl: string, no
   const worker = async (): Promise<void> => {
     for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
       const url = `${base}/v1/vulns/${encodeURIComponent(id)}`;
-      db.add(checkRecord(url, await callJson(url, { method: 'GET' })));
+      db.add(checkOsvRecord(url, await callJson(url, { method: 'GET' })));
     }
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));

@@ -9,9 +9,18 @@ export interface VersionScheme {
   compare(a: string, b: string): number | null;
 }
 
+/** Parsed versions, reused: the same few thousand version strings are compared over and over. */
+const parsed = new Map<string, semver.SemVer | null>();
+
 function semverOf(v: string): semver.SemVer | null {
-  const text = v.trim().replace(/^v/, '');
-  return semver.parse(text) ?? semver.parse(text, { loose: true });
+  let result = parsed.get(v);
+  if (result === undefined) {
+    const text = v.trim().replace(/^v/, '');
+    result = semver.parse(text) ?? semver.parse(text, { loose: true });
+    if (parsed.size > 200_000) parsed.clear(); // bound memory on huge inputs
+    parsed.set(v, result);
+  }
+  return result;
 }
 
 /**
