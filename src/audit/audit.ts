@@ -101,7 +101,7 @@ export function auditGraphs(graphs: DependencyGraph[], db: AdvisoryDatabase, opt
     if (ignore !== undefined) ignored.push({ finding: f, ignore });
     return ignore === undefined;
   });
-  reported.sort((a, b) => SEVERITIES.indexOf(b.severity) - SEVERITIES.indexOf(a.severity) || a.package.localeCompare(b.package) || a.id.localeCompare(b.id));
+  reported.sort((a, b) => SEVERITIES.indexOf(b.severity) - SEVERITIES.indexOf(a.severity) || (b.score ?? 0) - (a.score ?? 0) || a.package.localeCompare(b.package) || a.id.localeCompare(b.id));
   return {
     lockfiles: graphs.map((g) => ({ file: g.file, format: g.format, ecosystem: g.ecosystem, packages: g.packages.size })),
     packages: total,

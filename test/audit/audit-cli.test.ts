@@ -45,10 +45,10 @@ interface JsonReport {
 /** The five findings the vulnerable npm tree has, whatever lockfile format describes it. */
 const NPM_FINDINGS = [
   ['GHSA-xvch-5gv4-984h', ['CVE-2021-44906'], 'minimist', '0.0.8', 'critical', '0.2.4', false, ['mkdirp@0.5.1', 'minimist@0.0.8']],
-  ['GHSA-35jh-r3h4-6jhm', ['CVE-2021-23337'], 'lodash', '4.17.15', 'high', '4.17.21', true, ['lodash@4.17.15']],
   ['GHSA-p6mc-m468-83gw', ['CVE-2020-8203'], 'lodash', '4.17.15', 'high', '4.17.19', true, ['lodash@4.17.15']],
-  ['GHSA-hjrf-2m68-5959', ['CVE-2022-23541'], 'jsonwebtoken', '8.5.1', 'medium', '9.0.0', true, ['jsonwebtoken@8.5.1']],
+  ['GHSA-35jh-r3h4-6jhm', ['CVE-2021-23337'], 'lodash', '4.17.15', 'high', '4.17.21', true, ['lodash@4.17.15']],
   ['GHSA-29mw-wpgm-hmr9', ['CVE-2020-28500'], 'lodash', '4.17.15', 'medium', '4.17.21', true, ['lodash@4.17.15']],
+  ['GHSA-hjrf-2m68-5959', ['CVE-2022-23541'], 'jsonwebtoken', '8.5.1', 'medium', '9.0.0', true, ['jsonwebtoken@8.5.1']],
 ];
 
 function summarize(report: JsonReport): unknown[] {
@@ -147,10 +147,10 @@ describe('rampart audit (real processes)', () => {
     expect(sarif.version).toBe('2.1.0');
     expect(sarif.runs[0]!.results.map((x) => [x.ruleId, x.level])).toEqual([
       ['GHSA-xvch-5gv4-984h', 'error'],
-      ['GHSA-35jh-r3h4-6jhm', 'error'],
       ['GHSA-p6mc-m468-83gw', 'error'],
-      ['GHSA-hjrf-2m68-5959', 'warning'],
+      ['GHSA-35jh-r3h4-6jhm', 'error'],
       ['GHSA-29mw-wpgm-hmr9', 'warning'],
+      ['GHSA-hjrf-2m68-5959', 'warning'],
     ]);
     expect(sarif.runs[0]!.tool.driver.rules[0]!.properties['security-severity']).toBe('9.8');
     const html = await runCli(['audit', join(FIX, 'vulnerable/npm-v3'), '--osv', OSV, '--format', 'html']);
