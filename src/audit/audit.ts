@@ -232,7 +232,8 @@ function remediationFor(graph: DependencyGraph, node: PackageNode, fixed: string
   if (graph.ecosystem === 'crates.io') return `cargo update -p ${node.name} --precise ${fixed}`;
   const tool = format.startsWith('yarn') ? 'yarn add' : format.startsWith('pnpm') ? 'pnpm add' : 'npm install';
   if (direct) return `${tool} ${node.name}@${fixed}`;
-  const override = format.startsWith('yarn') ? '"resolutions"' : format.startsWith('pnpm') ? '"pnpm": { "overrides" }' : '"overrides"';
+  const pin = `{ "${node.name}": "${fixed}" }`;
+  const override = format.startsWith('yarn') ? `"resolutions": ${pin}` : format.startsWith('pnpm') ? `"pnpm": { "overrides": ${pin} }` : `"overrides": ${pin}`;
   const top = graph.packages.get(chain[0]!)?.name ?? chain[0];
-  return `update ${top} to a release that depends on ${node.name}@>=${fixed} (via ${chain.join(' > ')}), or force it with ${override}: { "${node.name}": "${fixed}" } in package.json`;
+  return `update ${top} to a release that depends on ${node.name}@>=${fixed} (via ${chain.join(' > ')}), or force it with ${override} in package.json`;
 }
