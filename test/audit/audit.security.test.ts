@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { auditGraphs } from '../../src/audit/audit.js';
 import { parseLockfile } from '../../src/audit/lockfiles/index.js';
 import { AdvisoryDatabase, loadOsv } from '../../src/audit/osv/database.js';
-import { checkOsvRecord } from '../../src/audit/osv/schema.js';
+import { checkOsvRecord, type OsvRecord } from '../../src/audit/osv/schema.js';
 import { renderReport } from '../../src/audit/report/index.js';
 import { tempDir } from '../helpers/gateway.js';
 
@@ -38,7 +38,7 @@ function zipOf(name: string, data: Buffer, declaredSize = data.length): Buffer {
   return Buffer.concat([local, nameBuf, body, central, nameBuf, end]);
 }
 
-const RECORD = { id: 'GHSA-test', modified: '2024-01-01T00:00:00Z', summary: 'ok', affected: [{ package: { ecosystem: 'npm', name: 'left-pad' }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: '1.3.0' }] }] }] };
+const RECORD: OsvRecord = { id: 'GHSA-test', modified: '2024-01-01T00:00:00Z', summary: 'ok', affected: [{ package: { ecosystem: 'npm', name: 'left-pad' }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: '1.3.0' }] }] }] };
 
 describe('hostile OSV archives', () => {
   it('a ZIP entry that inflates past its declared size (zip bomb) is refused', () => {
