@@ -17,7 +17,12 @@ export class AuditInputError extends Error {
   }
 }
 
-/** Line and column (1-based) of a character offset in `text`. */
+/**
+ * Line and column (1-based) of a character offset in `text`.
+ *
+ * @example
+ * positionOf('a\nbc', 3); // { line: 2, column: 2 }
+ */
 export function positionOf(text: string, offset: number): { line: number; column: number } {
   let line = 1;
   let lineStart = 0;
@@ -30,7 +35,12 @@ export function positionOf(text: string, offset: number): { line: number; column
   return { line, column: offset - lineStart + 1 };
 }
 
-/** `JSON.parse` that reports syntax errors as {@link AuditInputError} with a line and column. */
+/**
+ * `JSON.parse` that reports syntax errors as {@link AuditInputError} with a line and column.
+ *
+ * @example
+ * parseJsonFile('x.json', '{,}'); // throws "x.json:1:2: invalid JSON: …"
+ */
 export function parseJsonFile(file: string, text: string): unknown {
   try {
     return JSON.parse(text) as unknown;

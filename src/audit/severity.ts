@@ -17,7 +17,12 @@ export interface SeverityInfo {
   vector?: string;
 }
 
-/** CVSS v3/v4 qualitative rating of a base score. */
+/**
+ * CVSS v3/v4 qualitative rating of a base score.
+ *
+ * @example
+ * ratingOf(7.5); // 'high'
+ */
 export function ratingOf(score: number): Severity {
   if (score >= 9) return 'critical';
   if (score >= 7) return 'high';
@@ -25,7 +30,12 @@ export function ratingOf(score: number): Severity {
   return score > 0 ? 'low' : 'unknown';
 }
 
-/** Reads a user-given or database severity word (`moderate` is GHSA's word for medium). */
+/**
+ * Reads a user-given or database severity word (`moderate` is GHSA's word for medium).
+ *
+ * @example
+ * parseSeverity('MODERATE'); // 'medium'
+ */
 export function parseSeverity(word: string): Severity | undefined {
   const w = word.trim().toLowerCase();
   if (w === 'moderate') return 'medium';

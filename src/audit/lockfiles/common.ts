@@ -2,7 +2,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { z } from 'zod';
 import { AuditInputError } from '../errors.js';
 
-/** Validates parsed lockfile data; the first problem is reported with its path inside the document. */
+/**
+ * Validates parsed lockfile data; the first problem is reported with its path inside the document.
+ *
+ * @example
+ * checkShape('package-lock.json', z.object({ lockfileVersion: z.number() }), data); // throws AuditInputError naming the field
+ */
 export function checkShape<T extends z.ZodType>(file: string, schema: T, data: unknown): z.infer<T> {
   const result = schema.safeParse(data);
   if (result.success) return result.data;
@@ -22,6 +27,12 @@ export interface Manifest {
   peerDependencies?: Record<string, string>;
 }
 
+/**
+ * Reads a package.json beside a lockfile.
+ *
+ * @example
+ * readManifest('app/package.json')?.devDependencies; // { vitest: '^4.0.0' }
+ */
 export function readManifest(path: string): Manifest | undefined {
   if (!existsSync(path)) return undefined;
   try {
@@ -46,7 +57,12 @@ export function readManifest(path: string): Manifest | undefined {
   }
 }
 
-/** Every `name: range` pair a manifest declares, dev ones included. */
+/**
+ * Every `name: range` pair a manifest declares, dev ones included.
+ *
+ * @example
+ * manifestDeps({ dependencies: { a: '^1' }, devDependencies: { b: '2' } }); // [['a', '^1'], ['b', '2']]
+ */
 export function manifestDeps(m: Manifest): [string, string][] {
   return [m.dependencies, m.devDependencies, m.optionalDependencies, m.peerDependencies].flatMap((d) => Object.entries(d ?? {}));
 }

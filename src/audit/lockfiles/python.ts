@@ -6,7 +6,12 @@ import { basename, dirname } from 'node:path';
 import { AuditInputError } from '../errors.js';
 import { GraphBuilder, type DependencyGraph } from '../types.js';
 
-/** PEP 503 normalised name: what PyPI and OSV index by. */
+/**
+ * PEP 503 normalised name: what PyPI and OSV index by.
+ *
+ * @example
+ * normalizePypiName('Zope_Interface'); // 'zope-interface'
+ */
 export function normalizePypiName(name: string): string {
   return name.toLowerCase().replace(/[-_.]+/g, '-');
 }

@@ -1,7 +1,12 @@
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { AuditInputError } from '../errors.js';
 
-/** Parses a YAML lockfile, reporting syntax errors with the file, line and column. */
+/**
+ * Parses a YAML lockfile, reporting syntax errors with the file, line and column.
+ *
+ * @example
+ * parseYamlFile('pnpm-lock.yaml', text); // throws "pnpm-lock.yaml:4:3: invalid YAML: …" when broken
+ */
 export function parseYamlFile(file: string, text: string): unknown {
   try {
     return parseYaml(text, { maxAliasCount: 1000 });

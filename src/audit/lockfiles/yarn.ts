@@ -10,7 +10,12 @@ import { GraphBuilder, type DependencyGraph, type PackageNode } from '../types.j
 import { checkShape, manifestDeps, readManifest } from './common.js';
 import { parseYamlFile } from './yaml-doc.js';
 
-/** Splits `name@range` (the name may be scoped: `@babel/core@^7`). */
+/**
+ * Splits `name@range` (the name may be scoped).
+ *
+ * @example
+ * splitSpec('@babel/core@^7'); // { name: '@babel/core', range: '^7' }
+ */
 export function splitSpec(spec: string): { name: string; range: string } {
   const at = spec.indexOf('@', 1);
   return at < 0 ? { name: spec, range: '' } : { name: spec.slice(0, at), range: spec.slice(at + 1) };

@@ -42,7 +42,12 @@ function sortUncached(scheme: VersionScheme, range: OsvRange): [string, string][
   return unreadable ? null : events;
 }
 
-/** Whether `version` falls in one SEMVER/ECOSYSTEM range; and the next fix above it, if any. */
+/**
+ * Whether `version` falls in one SEMVER/ECOSYSTEM range; and the next fix above it, if any.
+ *
+ * @example
+ * rangeMatch('1.1.0', { type: 'SEMVER', events: [{ introduced: '1.0.0' }, { fixed: '1.2.0' }] }, 'npm'); // { fixed: '1.2.0' }
+ */
 export function rangeMatch(version: string, range: OsvRange, ecosystem: string): MatchResult | null {
   const scheme = schemeFor(range.type, ecosystem);
   if (scheme === undefined) return null;
@@ -84,7 +89,12 @@ export function matchAffected(version: string, affected: OsvAffected, ecosystem:
   return result;
 }
 
-/** Orders two fixed versions in the ecosystem's scheme. */
+/**
+ * Orders two fixed versions in the ecosystem's scheme.
+ *
+ * @example
+ * compareFix('PyPI', '2.31.0', '2.4.0'); // 1
+ */
 export function compareFix(ecosystem: string, a: string, b: string): number | null {
   return schemeFor('ECOSYSTEM', ecosystem)?.compare(a, b) ?? null;
 }

@@ -128,7 +128,12 @@ export function checkOsvRecord(file: string, data: unknown): OsvRecord {
   return r as unknown as OsvRecord;
 }
 
-/** The kind and version of one event (`{ fixed: "1.2.3" }` → `['fixed', '1.2.3']`). */
+/**
+ * The kind and version of one event.
+ *
+ * @example
+ * eventOf({ fixed: '1.2.3' }); // ['fixed', '1.2.3']
+ */
 export function eventOf(e: Record<string, string>): [EventKind, string] {
   const [kind, version] = Object.entries(e)[0]!;
   return [kind as EventKind, version];

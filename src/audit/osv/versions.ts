@@ -91,7 +91,12 @@ export const PEP440_SCHEME: VersionScheme = {
   },
 };
 
-/** The ordering for an OSV range: SEMVER ranges always use SemVer; ECOSYSTEM ranges the ecosystem's own. */
+/**
+ * The ordering for an OSV range: SEMVER ranges always use SemVer; ECOSYSTEM ranges the ecosystem's own.
+ *
+ * @example
+ * schemeFor('ECOSYSTEM', 'PyPI') === PEP440_SCHEME; // true
+ */
 export function schemeFor(rangeType: string, ecosystem: string): VersionScheme | undefined {
   if (rangeType === 'SEMVER') return SEMVER_SCHEME;
   if (rangeType !== 'ECOSYSTEM') return undefined; // GIT ranges name commits, not releases

@@ -21,7 +21,12 @@ export function renderReport(result: AuditResult, format: ReportFormat, version:
   return toTable(result);
 }
 
-/** Counts of findings per severity, most severe first. */
+/**
+ * Counts of findings per severity, most severe first.
+ *
+ * @example
+ * countBySeverity(result.findings); // { critical: 1, high: 2, medium: 2, low: 0, unknown: 0 }
+ */
 export function countBySeverity(findings: Finding[]): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const s of [...SEVERITIES].reverse()) counts[s] = findings.filter((f) => f.severity === s).length;
