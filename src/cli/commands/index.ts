@@ -8,6 +8,8 @@ import { migrateCommand } from './migrate.js';
 import { secretsCommand } from './secrets.js';
 import { scanCommand } from './scan.js';
 import { lintCommand } from './lint.js';
+import { auditCommand } from './audit.js';
+import { sbomCommand } from './sbom.js';
 
 /** Every `rampart` subcommand, in the order `rampart --help` lists them. Add new commands here. */
 export const COMMANDS: readonly Command[] = [
@@ -20,4 +22,6 @@ export const COMMANDS: readonly Command[] = [
   secretsCommand,
   scanCommand,
   lintCommand,
+  auditCommand,
+  sbomCommand,
 ];
