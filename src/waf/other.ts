@@ -22,9 +22,10 @@ const PHP_STRONG_FN = /\b(?:shell_exec|passthru|proc_open|popen|pcntl_exec|base6
 const PHP_WEAK_FN = /\b(?:system|exec|eval|assert|include|include_once|require_once|readfile|fopen|unlink|opendir|scandir)\s*\(\s*['"`$]|\b(?:system|exec|eval|assert)\s*\(\s*[a-z_]+\s*\(|\b(?:system|exec|eval|assert)\s*\(\s*\$/;
 const PHP_VARS = /\$_(?:get|post|request|cookie|server|files|env|session)\b|\$globals\b|\$\{\s*['"]?_(?:get|post|request|cookie|server)/;
 const PHP_SERIALIZED = /\b[oc]:\d+:"[a-z_\\][\w\\]*":\d+:\{|\ba:\d+:\{[is]:\d+[;:]/;
-const JAVA = /\bjava\.(?:lang\.(?:runtime|processbuilder|process|system|class|reflect|thread|classloader|object)|io\.(?:file|objectinputstream)|net\.(?:url|socket)|beans\.|rmi\.|util\.scanner)|\bjavax\.(?:script|naming|management)|\.getruntime\s*\(|\bprocessbuilder\b|\.forname\s*\(|\.getmethod\s*\(|\.getdeclaredmethod\s*\(|\.invoke\s*\(|\.newinstance\s*\(|\bclassloader\b|org\.apache\.commons\.(?:collections|beanutils)|com\.sun\.(?:rowset|jndi|org\.apache)|\bsun\.misc\.|org\.springframework\.(?:context|beans)|\bxwork\b|ognlutil|org\.codehaus\.groovy|\bjdk\.jshell|\.exec\s*\(\s*['"]/;
+const JAVA = /\bjava\.(?:lang|io|nio|net|beans|rmi|security|util\.(?:zip|scanner|jar))\.[a-z]|\bjavax\.(?:script|naming|management)|\.getruntime\s*\(|\bprocessbuilder\b|\.forname\s*\(|\.getmethod\s*\(|\.getdeclaredmethod\s*\(|\.invoke\s*\(|\.newinstance\s*\(|\bclassloader\b|org\.apache\.commons\.(?:collections|beanutils)|com\.sun\.(?:rowset|jndi|org\.apache)|\bsun\.misc\.|org\.springframework\.(?:context|beans)|\bxwork\b|ognlutil|org\.codehaus\.groovy|\bjdk\.jshell|\.exec\s*\(\s*['"]/;
 const JAVA_SERIALIZED = /rO0AB|\bH4sIAAAAAAAA|aced0005/;
 const NODE = /\brequire\s*\(\s*['"`](?:child_process|fs|net|vm|os|http|dgram|cluster|worker_threads)['"`]|\bchild_process\b|\bprocess\s*\.\s*(?:mainmodule|binding|env|kill|exit|dlopen)\b|\bglobal\s*\.\s*process\b|\.(?:execsync|spawnsync|exec|spawn)\s*\(\s*['"`]|\bnew\s+function\s*\(/;
+const PROTO = /__proto__|\bconstructor\s*(?:\.|\[\s*['"]?)\s*prototype\b/;
 const PYTHON = /\b__import__\s*\(|\bos\s*\.\s*(?:system|popen|exec\w*|spawn\w*)\s*\(|\bsubprocess\s*\.\s*\w+\s*\(|\bpickle\s*\.\s*loads?\s*\(|\bimportlib\b|\bbuiltins\s*\.|\bcompile\s*\(\s*['"].*['"]\s*,\s*['"]|\bexec\s*\(\s*['"](?:import|__)/;
 
 /** LDAP filter injection. */
@@ -62,4 +63,5 @@ export function detectCode(lower: string, original: string, report: Report): voi
   if (JAVA.test(lower) || JAVA_SERIALIZED.test(original)) report('code-java');
   if (NODE.test(lower)) report('code-node');
   if (PYTHON.test(lower)) report('code-python');
+  if (PROTO.test(lower)) report('code-prototype-pollution');
 }

@@ -22,6 +22,7 @@ export const RULES = {
   'sqli-breakout-comment': r('sqli', 5, 1, 'a string literal is closed and the rest of the query commented out'),
   'sqli-breakout-boolean': r('sqli', 5, 1, 'a string literal is closed and followed by a boolean operator'),
   'sqli-boolean-expression': r('sqli', 5, 1, 'a boolean operator followed by a comparison of literals, calls or sub-selects'),
+  'sqli-tautology': r('sqli', 5, 1, 'a literal compared with itself (1=1, \'a\'=\'a\')'),
   'sqli-union-select': r('sqli', 5, 1, 'UNION SELECT'),
   'sqli-stacked-query': r('sqli', 5, 1, 'a second statement after `;`'),
   'sqli-statement': r('sqli', 5, 1, 'a complete SQL statement'),
@@ -59,6 +60,7 @@ export const RULES = {
   'code-php': r('code', 5, 1, 'PHP code (<?php, dangerous PHP functions, superglobals)'),
   'code-java': r('code', 5, 1, 'Java runtime / reflection / deserialization gadget'),
   'code-node': r('code', 5, 1, 'Node.js code execution (child_process, require(…), process.mainModule)'),
+  'code-prototype-pollution': r('code', 5, 1, 'a prototype-pollution path (__proto__, constructor.prototype)'),
   'code-python': r('code', 5, 1, 'Python code execution (__import__, os.system, subprocess)'),
 } as const satisfies Record<string, RuleInfo>;
 

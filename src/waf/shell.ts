@@ -74,7 +74,8 @@ export function detectShell(lower: string, report: Report): void {
   // Segments after separators: ; | || & && newline, and the inside of $( … ) and ` … `.
   const parts = s.split(/;|\|\|?|&&?|\r|\n|\$\(|`|\)\s*;/);
   for (let i = 1; i < parts.length && i < 64; i++) {
-    if (invocation(parts[i]!)) {
+    // Any word run with option flags after a separator (`;perf --version`) is a command line too.
+    if (invocation(parts[i]!) || /^\s*[a-z][\w.-]{1,30}\s+(?:--[a-z][\w-]+|-[a-z]{1,3})(?:\s|=|$)/.test(parts[i]!)) {
       report(/\$\(|`/.test(s) && (s.includes('$(' + parts[i]!) || s.includes('`' + parts[i]!)) ? 'cmd-substitution' : 'cmd-chained-command');
       break;
     }

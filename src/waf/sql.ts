@@ -271,7 +271,12 @@ function selectAt(t: readonly Tok[], i: number): boolean {
   if (t[j]?.v === 'distinct' || t[j]?.v === 'all' || t[j]?.v === 'top') j++;
   const first = t[j];
   if (first === undefined) return false;
-  if (first.v === '*' || first.k === 'num' || first.k === 'var' || first.k === 'str' || first.v === 'null') return true;
+  if (first.v === '*' || first.k === 'var') return true;
+  if (first.k === 'num' || first.k === 'str' || first.v === 'null') {
+    // `select 1,2,3`, `select 'a' from`, `select null--`; a lone quoted word ("select 'and'") is prose.
+    const next = t[j + 1];
+    return next === undefined ? first.k === 'num' : next.k === 'comma' || next.k === 'cmt' || next.k === 'semi' || next.v === 'from' || next.v === 'union' || next.k === 'rp';
+  }
   if (first.v === 'case' || first.v === 'if') return true;
   if (first.k === 'fn') return operandEnd(t, j) !== -1;
   if (first.k === 'lp') return skipParens(t, j) > j + 1;
@@ -280,7 +285,14 @@ function selectAt(t: readonly Tok[], i: number): boolean {
     const next = t[j + 1];
     if (next === undefined || next.k === 'cmt' || next.k === 'semi') return true;
     if (next.k === 'comma') return isOperand(t[j + 2]);
-    if (next.v === 'from') return t[j + 2] !== undefined && (t[j + 2]!.k === 'word' || t[j + 2]!.k === 'lp') && (t[j + 3] === undefined || ['where', 'limit', 'order', 'group', 'cmt', 'semi', 'rp', 'union'].includes(t[j + 3]!.v) || t[j + 3]!.k === 'cmt' || t[j + 3]!.k === 'semi' || t[j + 3]!.k === 'rp');
+    if (next.k === 'rp') return true;
+    if (next.v === 'from') {
+      const table = t[j + 2];
+      const clause = t[j + 3];
+      if (table === undefined || (table.k !== 'word' && table.k !== 'lp')) return false;
+      if (clause === undefined || clause.k === 'cmt' || clause.k === 'semi' || clause.k === 'rp' || clause.v === 'union') return true;
+      return ['where', 'limit', 'order', 'group'].includes(clause.v) && t[j + 4] !== undefined;
+    }
     if (next.v === 'as' || next.k === 'dot') return true;
   }
   return false;
@@ -295,19 +307,21 @@ function scan(t: readonly Tok[], breakout: boolean, report: Report): void {
     while (t[j]?.k === 'rp') j++;
     const c = t[j];
     if (c !== undefined && c.k === 'cmt' && c.bare === true) report('sqli-breakout-comment');
-    if (c !== undefined && c.k === 'semi' && (t[j + 1] === undefined || statementAt(t, j + 1))) report('sqli-stacked-query');
-    if (t[j]?.k === 'logic' || t[j]?.k === 'cmp') {
+    if (c !== undefined && c.k === 'semi' && statementAt(t, j + 1)) report('sqli-stacked-query');
+    if (t[j]?.k === 'logic') {
       const k = operandEnd(t, j + 1);
       const after = k === -1 ? undefined : t[k];
-      // `' or 1--`, `' and true#`, `' || 'x` followed by the app's closing quote.
-      if (k !== -1 && (after === undefined || after.k === 'cmt' || after.k === 'semi') && (t[j]!.k === 'logic' || isLiteral(t[j + 1]))) {
-        const operand = t[j + 1];
-        if (operand !== undefined && (operand.k !== 'str' || operand.open === true || after?.k === 'cmt') && (operand.k !== 'num' || after !== undefined || t[j]!.v !== 'and')) {
-          report('sqli-breakout-boolean');
-        }
+      const operand = t[j + 1]?.v === 'not' ? t[j + 2] : t[j + 1];
+      // `' or 1--`, `' and true#`, `' or sleep(5)`: a literal or call closing the condition. A word
+      // ("…\" and coffee") or an unclosed string ("…\" and \"disney") is prose.
+      if (k !== -1 && (after === undefined || after.k === 'cmt' || after.k === 'semi') && operand !== undefined && (operand.k === 'num' || operand.k === 'fn' || operand.v === 'true' || operand.v === 'null' || (operand.k === 'str' && !operand.open && after !== undefined))) {
+        report('sqli-breakout-boolean');
       }
-      if (t[j + 1]?.k === 'fn' && RISKY_FUNCTIONS.has(t[j + 1]!.v)) report('sqli-function-call');
+      if (operand?.k === 'fn' && RISKY_FUNCTIONS.has(operand.v)) report('sqli-function-call');
     }
+    // A literal closed, some SQL, and the rest commented out: `x' collate nocase--`, `' notnull --`.
+    const last = t[t.length - 1];
+    if (last?.k === 'cmt' && last.bare === true && t.length <= 12 && t.slice(0, -1).some((x) => x.k === 'logic' || x.k === 'cmp' || x.k === 'kw' || x.k === 'fn')) report('sqli-breakout-comment');
     if (t[j]?.v === 'order' && t[j + 1]?.v === 'by' && t[j + 2]?.k === 'num') report('sqli-order-by-probe');
     if (t[j]?.v === 'group' && t[j + 1]?.v === 'by') report('sqli-order-by-probe');
     if (t[j]?.v === 'having' || t[j]?.v === 'procedure' || (t[j]?.v === 'into' && (t[j + 1]?.v === 'outfile' || t[j + 1]?.v === 'dumpfile'))) report('sqli-order-by-probe');
@@ -365,6 +379,13 @@ function scan(t: readonly Tok[], breakout: boolean, report: Report): void {
     }
   }
   if (statementAt(t, 0) && t[0]!.v !== 'set' && t[0]!.v !== 'begin') report('sqli-statement');
+  // `1=1`, `'a'='a'`: a comparison of a literal with itself is only ever written to be always true.
+  for (let i = 1; i + 1 < t.length; i++) {
+    if (t[i]!.v === '=' && isLiteral(t[i - 1]) && t[i - 1]!.k === t[i + 1]!.k && t[i - 1]!.v === t[i + 1]!.v && !t[i + 1]!.open && (i === 1 || t[i - 2]!.k !== 'op')) {
+      report('sqli-tautology');
+      break;
+    }
+  }
   // `1 order by 5--`, `-1 group by 1` on a numeric parameter.
   if (t[0]?.k === 'num' && (t[1]?.v === 'order' || t[1]?.v === 'group') && t[2]?.v === 'by' && t[3] !== undefined && t[t.length - 1]?.k === 'cmt') report('sqli-order-by-probe');
   if (t[0]?.k === 'num' && t[1]?.k === 'semi' && t[2] === undefined) report('sqli-breakout-comment');

@@ -98,6 +98,11 @@ export function detectXss(lower: string, report: Report): void {
   if (lower.includes(':') && SCRIPT_SCHEME.test(schemeOf(lower))) report('xss-script-uri');
   if (/(?:^|[\s"'(=,;])(?:javascript|vbscript)\s*:/.test(lower)) report('xss-script-uri');
   if (lower.includes('expression(') || lower.includes('-moz-binding') || /behavior\s*:\s*url/.test(lower)) report('xss-css-expression');
+  // An attribute injected by closing a quoted attribute value: `" onfocus=…`, `' onselect=$.x(…)`.
+  if (/['"`]\s*on[a-z]{3,}\s*=/.test(lower)) report('xss-event-handler');
+  const js = lower.includes('/*') ? lower.replace(/\/\*[^*]{0,200}\*\//g, '') : lower;
+  if (/\b(?:self|top|window|parent|globalthis|frames|content)\s*\[\s*['"`]/.test(js)) report('xss-js-sink');
+  if (/\b(?:alert|prompt|confirm)\s*(?:\(\s*\)|`)/.test(js)) report('xss-js-sink');
   if (JS_SINK.test(lower)) {
     // A sink alone in prose ("set an alert(s)") needs the shape of a script fragment around it.
     if (JS_BREAKOUT.test(lower) || /(?:alert|prompt|confirm|eval)\s*(?:\(\s*(?:[\d'"`/]|document|window|this|string|top|self|[a-z_$][\w$]*\s*\))|`)/.test(lower) || /document\s*\.\s*cookie|fromcharcode/.test(lower) || lower.includes('<')) {
