@@ -25,6 +25,11 @@ export const ERROR_CODES = {
   // routing
   RAMPART_ROUTE_NOT_FOUND: { status: 404, title: 'Not found' },
   RAMPART_METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
+  // validate / inspect
+  RAMPART_VALIDATION_FAILED: { status: 400, title: 'Request does not match the API contract' },
+  RAMPART_UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type' },
+  RAMPART_INJECTION_DETECTED: { status: 403, title: 'Request blocked by injection detection' },
+  RAMPART_INSPECTION_INCOMPLETE: { status: 403, title: 'Request could not be inspected' },
   // forward
   RAMPART_UPSTREAM_UNAVAILABLE: { status: 502, title: 'Upstream unavailable' },
   RAMPART_UPSTREAM_TIMEOUT: { status: 504, title: 'Upstream timeout' },

@@ -39,6 +39,7 @@ function resolveLookups(s: string): string {
 export function detectTemplate(lower: string, report: Report): void {
   if (lower.includes('${')) {
     const resolved = resolveLookups(lower);
+    // eslint-disable-next-line no-control-regex -- \u0001 marks lookups already seen (see resolveLookups)
     if (/\{\s*(?:jndi|ldaps?|rmi|dns|iiop|corba|nds|nis|http)\s*:/.test(resolved) || /\u0001\{\s*(?:env|sys|java|ctx|main|bundle|k8s|docker|spring|base64|log4j|web|marker|sd|map|event)\s*:/.test(resolved)) {
       report('jndi-lookup');
     }

@@ -45,9 +45,13 @@ function inspectTag(s: string, i: number, report: Report): number {
   if (name === 'script' && s.charCodeAt(i + 1) === 47) report('xss-js-sink');
   // Attributes until `>` (or end of input: browsers also act on unterminated tags in many contexts).
   let attrs = 0;
+  let end = s.length;
   while (j < s.length) {
     const c = s.charCodeAt(j);
-    if (c === 62) return j + 1;
+    if (c === 62) {
+      end = j + 1;
+      break;
+    }
     if (c <= 32 || c === 47 || c === 34 || c === 39) {
       j++;
       continue;
@@ -80,7 +84,7 @@ function inspectTag(s: string, i: number, report: Report): number {
     }
   }
   if (attrs > 0) report('xss-html-tag');
-  return j;
+  return end;
 }
 
 /**
