@@ -9,6 +9,7 @@ import { RampartError } from '../core/errors.js';
 import { atPointer, pointerToken, type Json, type JsonObject, type OpenApiDocument } from './document.js';
 import { defaultStyle, headerValue, pathValue, queryValue, type ParamShape, type ParamSpec, type RawValue } from './params.js';
 import { parseQuery } from '../waf/inputs.js';
+import { isJsonType } from '../validate/body.js';
 
 // ajv-formats is CommonJS: under NodeNext its default import is the module object holding `default`.
 type AddFormats = (ajv: Ajv2020) => unknown;
@@ -225,7 +226,7 @@ export class Contract {
           for (const [status, rawResp] of Object.entries(op.responses)) {
             const r = deref(doc, rawResp, `${opPtr}/responses/${pointerToken(status)}`);
             if (!isObject(r.node) || !isObject(r.node.content)) continue;
-            const jsonType = Object.keys(r.node.content).find((t) => /^application\/(?:[\w.-]+\+)?json/.test(t.toLowerCase()));
+            const jsonType = Object.keys(r.node.content).find((t) => isJsonType(t.toLowerCase().split(';')[0]!.trim()));
             if (jsonType === undefined) continue;
             const media = r.node.content[jsonType];
             if (isObject(media) && isObject(media.schema)) responses.set(status.toUpperCase(), response.compile(ref(`${r.pointer}/content/${pointerToken(jsonType)}/schema`)));

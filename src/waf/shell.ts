@@ -23,7 +23,7 @@ const DISTINCT = new Set([
 /** Commands that are also ordinary words: they need argument-shaped context to count. */
 const WORDLIKE = new Set(['id', 'env', 'echo', 'ps', 'sleep', 'timeout', 'set', 'type', 'more', 'less', 'head', 'tail', 'find', 'sort', 'dir', 'kill', 'time', 'who', 'w', 'last', 'top', 'cut', 'file', 'date', 'tee', 'write', 'mail', 'test', 'exit', 'print', 'tar', 'zip', 'cp', 'mv', 'ln', 'touch', 'net', 'sc', 'reg', 'ftp', 'eval', 'exec', 'expr', 'rev', 'wc', 'nl', 'od', 'strings', 'java', 'node', 'cat', 'ls', 'php', 'dig', 'sed', 'ruby', 'python', 'perl', 'ping', 'sh', 'ssh', 'rm', 'grep', 'awk', 'curl', 'wget', 'nc', 'lua']);
 
-const SHELL_PATH = /(?:^|[\s;|&`(=<>'"])\/(?:usr\/(?:local\/)?)?s?bin\/[a-z][\w.+-]*(?=$|[\s;|&`)<>'"])/;
+const SHELL_PATH = /(?:^|[\s;|&`(=<>'"])\/(?:usr\/local\/|usr\/)?s?bin\/[a-z][\w.+-]*(?=$|[\s;|&`)<>'"])/;
 const WINDOWS_EXEC = /\b(?:cmd(?:\.exe)?\s*\/[ck]\b|powershell(?:\.exe)?\s+-|pwsh\s+-|invoke-(?:expression|webrequest|command)\b|\biex\s*\(|downloadstring\s*\(|%comspec%|start-process\b|new-object\s+(?:system\.)?net\.webclient)/;
 
 /** Undoes shell quoting tricks so `c'a't /e"t"c/pa\sswd` reads as `cat /etc/passwd`. */
@@ -31,18 +31,27 @@ function unshell(s: string): string {
   return s
     .replace(/\$\{ifs\}|\$ifs(?:\$\d)?|\$\{ifs%\?\?\}/g, ' ')
     .replace(/\$@|\$\*|\$\d|\$\{\d\}/g, '')
-    .replace(/(?<=[a-z0-9/.])(?:''|""|\\(?=[a-z/]))(?=[a-z0-9/.])/g, '')
-    .replace(/(?<=[a-z])['"](?=[a-z])/g, '')
+    .replace(/([a-z0-9/.])(?:''|""|\\(?=[a-z/]))(?=[a-z0-9/.])/g, '$1')
+    .replace(/([a-z])['"](?=[a-z])/g, '$1')
     .replace(/\{([\w./-]+),([^{}\s]{1,200})\}/g, '$1 $2');
 }
 
-/** The word a segment runs: basename of a path, after leading env assignments and `sudo`. */
+/** The word a segment runs: basename of a path, after leading env assignments (`X=1 cmd`). */
 function commandAt(seg: string): { cmd: string; rest: string } | undefined {
-  const m = /^\s*(?:[a-z_]\w*=\S*\s+)*(?:[\w./-]*\/)?([a-z][\w.+-]*)(.*)$/s.exec(seg);
-  if (m === null) return undefined;
-  let cmd = m[1]!;
+  let rest = seg.trimStart();
+  for (let i = 0; i < 8; i++) {
+    const sp = rest.search(/\s/);
+    const word = sp === -1 ? rest : rest.slice(0, sp);
+    if (!/^[a-z_]\w*=/.test(word)) break;
+    rest = sp === -1 ? '' : rest.slice(sp).trimStart();
+  }
+  const sp = rest.search(/\s/);
+  const word = sp === -1 ? rest : rest.slice(0, sp);
+  const m = /^[a-z][\w.+-]*/.exec(word.slice(word.lastIndexOf('/') + 1));
+  if (m === null || (word.includes('/') && !/^[\w./-]+$/.test(word))) return undefined;
+  let cmd = m[0];
   if (cmd.endsWith('.exe')) cmd = cmd.slice(0, -4);
-  return { cmd, rest: m[2]! };
+  return { cmd, rest: word.slice(word.lastIndexOf('/') + 1 + m[0].length) + (sp === -1 ? '' : rest.slice(sp)) };
 }
 
 /** True when `rest` (what follows a command word) has the shape of shell arguments. */

@@ -33,11 +33,14 @@ function internalV4(n: number): boolean {
 function internalV6(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, '').toLowerCase();
   if (h === '::1' || h === '::' || h.startsWith('fe80:') || h.startsWith('fc') || h.startsWith('fd')) return true;
-  // IPv4-mapped/compatible: ::ffff:127.0.0.1 or ::ffff:7f00:1.
-  const mapped = /^(?:0{0,4}:){0,5}(?:ffff:)?(?:(\d+\.\d+\.\d+\.\d+)|([0-9a-f]{1,4}):([0-9a-f]{1,4}))$/.exec(h.replace(/^::/, ''));
-  if (mapped !== null) {
-    const v4 = mapped[1] !== undefined ? ipv4(mapped[1]) : parseInt(mapped[2]!, 16) * 65_536 + parseInt(mapped[3]!, 16);
-    return v4 !== undefined && internalV4(v4);
+  // IPv4-mapped/compatible: ::ffff:127.0.0.1 or ::ffff:7f00:1 (leading groups all zero, then optional ffff).
+  const parts = h.split(':');
+  const last = parts[parts.length - 1]!;
+  const tailGroups = last.includes('.') ? 1 : 2;
+  const head = parts.slice(0, parts.length - tailGroups);
+  if (head.length > 0 && head.every((g, i) => /^0{0,4}$/.test(g) || (i === head.length - 1 && g === 'ffff'))) {
+    const v4 = last.includes('.') ? ipv4(last) : parseInt(parts[parts.length - 2]! || '0', 16) * 65_536 + parseInt(last || '0', 16);
+    return v4 !== undefined && !Number.isNaN(v4) && internalV4(v4);
   }
   return false;
 }

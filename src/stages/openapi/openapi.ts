@@ -15,7 +15,10 @@ const openapiOptions = z
     /** OpenAPI 3.0/3.1 document (YAML or JSON), relative to the config file. */
     spec: z.string().min(1),
     /** Request-path prefix the document's paths are relative to (e.g. `/api`); '' = none. */
-    basePath: z.string().regex(/^(?:\/[^?#\s]*[^/])?$/, 'must be empty or start with / and not end with /').default(''),
+    basePath: z
+      .string()
+      .refine((v) => v === '' || (v.startsWith('/') && !v.endsWith('/') && !/[?#\s]/.test(v)), 'must be empty or start with / and not end with /')
+      .default(''),
     /** Accept query parameters the document does not declare. */
     allowUnknownQuery: z.boolean().default(false),
     /** Accept body properties that a schema does not declare (when the schema itself does not say). */
