@@ -63,6 +63,9 @@ const PLAIN = /^[\p{L}\p{N}\s.,_@+-]*$/u;
 /** …unless they spell SQL statements or Java class names, which need no special characters. */
 const PLAIN_SUSPECT = /\b(?:union|select|insert|update|delete|drop|create|alter|truncate|exec|execute|shutdown|waitfor|declare|replace|rename|grant|java|javax|processbuilder|classloader|runtime)\b|rO0AB/i;
 
+/** Touches every detector's code path once (see the constructor). */
+const WARM_UP = ["x' or 1=1--", '<a href=javascript:x onclick=y>', '../%c0%ae/etc/passwd', '; cat $(id)', 'http://[::1]/ gopher://x', '${jndi:x}{{7*7}}', '*)(a=*', '{"$ne":1}', '<!DOCTYPE [<!ENTITY', '<?php java.lang.Runtime', 'Zoë’s ＜café＞ &amp; %41'];
+
 /**
  * Runs every detector on one value and returns the rule ids that matched (before paranoia levels,
  * exclusions and scoring).
@@ -126,6 +129,8 @@ export class WafEngine {
     this.exclusions = ex;
     this.budgetMs = options.budgetMs ?? 50;
     this.now = options.now ?? (() => performance.now());
+    // Compile every pattern and Unicode table now (config load), not in the first requests' time budget.
+    for (const v of WARM_UP) detectAll(v, 'query', this.internalHosts);
   }
 
   /** Rule ids that apply to one value at this paranoia level (used by evaluation and tests). */
