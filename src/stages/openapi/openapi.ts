@@ -67,11 +67,14 @@ export const openapiStage = defineStage({
       throw new Error(`openapi stage: cannot compile ${options.spec}: ${(err as Error).message}`);
     }
     const limits = options.limits;
+    // The document describes the upstream, which sees the path after the route's stripPrefix.
+    const strip = deps.route?.stripPrefix;
+    const upstreamPath = (p: string): string => (strip !== undefined && p.startsWith(strip) ? p.slice(strip.length) || '/' : p);
     return {
       name: 'openapi',
       phase: 'validate',
       async handle(ctx) {
-        const { op, pathParams } = contract.match(ctx.method, ctx.rawPath);
+        const { op, pathParams } = contract.match(ctx.method, upstreamPath(ctx.rawPath));
         operations.set(ctx, op);
         contract.checkParameters(op, pathParams, ctx.query, ctx.req.headers);
         const body = await parsedBody(ctx, limits);
