@@ -52,7 +52,7 @@ export interface EngineOptions {
   readonly disabledRules?: readonly RuleId[];
   /** Per-field exclusions: the listed rules (or every rule when empty) do not apply to these fields. */
   readonly exclusions?: readonly { readonly fields: readonly string[]; readonly rules?: readonly (RuleId | Family)[] }[];
-  /** Time budget per request, milliseconds (default 50). */
+  /** Time budget per request, milliseconds (default 200). */
   readonly budgetMs?: number;
   /** Clock for the budget (tests inject one). */
   readonly now?: () => number;
@@ -127,7 +127,7 @@ export class WafEngine {
       }
     }
     this.exclusions = ex;
-    this.budgetMs = options.budgetMs ?? 50;
+    this.budgetMs = options.budgetMs ?? 200;
     this.now = options.now ?? (() => performance.now());
     // Compile every pattern and Unicode table now (config load), not in the first requests' time budget.
     for (const v of WARM_UP) detectAll(v, 'query', this.internalHosts);

@@ -27,8 +27,8 @@ const wafOptions = z
     exclusions: z.array(z.object({ fields: z.array(z.string().min(1)).min(1), rules: z.array(ruleOrFamily).default([]) }).strict()).default([]),
     /** Inspect request headers (except credentials and protocol headers) and cookies. */
     inspectHeaders: z.boolean().default(true),
-    /** Time budget per request, milliseconds; a request not inspected in time is refused. */
-    budgetMs: z.number().positive().default(50),
+    /** Time budget per request, milliseconds (wall clock, so generous: CPU starvation counts too); a request not inspected in time is refused. */
+    budgetMs: z.number().positive().default(200),
     limits: bodyLimitsSchema,
   })
   .strict();
