@@ -30,6 +30,11 @@ export const ERROR_CODES = {
   RAMPART_RATE_LIMITED: { status: 429, title: 'Too many requests' },
   RAMPART_RATE_LIMIT_UNAVAILABLE: { status: 503, title: 'Rate limit cannot be checked' },
   RAMPART_AUTH_LOCKED_OUT: { status: 429, title: 'Too many failed authentications' },
+  // validate / inspect
+  RAMPART_VALIDATION_FAILED: { status: 400, title: 'Request does not match the API contract' },
+  RAMPART_UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type' },
+  RAMPART_INJECTION_DETECTED: { status: 403, title: 'Request blocked by injection detection' },
+  RAMPART_INSPECTION_INCOMPLETE: { status: 403, title: 'Request could not be inspected' },
   // forward
   RAMPART_UPSTREAM_UNAVAILABLE: { status: 502, title: 'Upstream unavailable' },
   RAMPART_UPSTREAM_TIMEOUT: { status: 504, title: 'Upstream timeout' },
