@@ -18,7 +18,6 @@ const PROGRESS_THRESHOLD = 1000;
 /** `rampart audit [DIR|LOCKFILE] [--osv PATH | --online] [--format …] [--fail-on SEV]`. */
 export const auditCommand: Command = {
   name: 'audit',
-  summary: 'Audit dependencies (lockfiles) against OSV advisories, offline',
   help: `Usage:
   rampart audit [DIR|LOCKFILE] [--osv PATH | --online [--osv-url URL]] [--format table|json|sarif|html]
                 [--out FILE] [--fail-on low|medium|high|critical|none] [--self]

@@ -8,7 +8,6 @@ import { EXIT, parse, UsageError, type Command } from '../command.js';
 /** `rampart sbom [DIR|LOCKFILE] [--self] [--out FILE]`: CycloneDX 1.5 JSON. */
 export const sbomCommand: Command = {
   name: 'sbom',
-  summary: 'Write a CycloneDX 1.5 JSON SBOM of a project (or of Rampart itself)',
   help: `Usage:
   rampart sbom [DIR|LOCKFILE] [--out FILE]   SBOM from the lockfiles in DIR (default .)
   rampart sbom --self [--out FILE]           SBOM of Rampart's own installation
