@@ -74,7 +74,8 @@ export async function inspectArchive(path: string, kind: 'zip' | 'gzip' | 'tar',
         const { bytesRead } = await fh.read(buf, 0, length, position);
         return buf.subarray(0, bytesRead);
       },
-      stream: (start, end) => createReadStream('', { fd: fh.fd, start, end: end - 1, autoClose: false }),
+      // Each stream opens the file itself: sharing the handle's fd lets a destroyed stream close it.
+      stream: (start, end) => (end > start ? createReadStream(path, { start, end: end - 1 }) : Readable.from([])),
     };
     const budget = new Budget(limits);
     await inspect(source, kind, 1, budget);
