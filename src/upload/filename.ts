@@ -12,6 +12,7 @@ export type FilenameProblem =
   | 'path'
   | 'traversal'
   | 'control'
+  | 'encoded'
   | 'bidi'
   | 'confusable'
   | 'executable'
@@ -33,7 +34,7 @@ const EXECUTABLE = new Set([
   'exe', 'com', 'bat', 'cmd', 'scr', 'pif', 'msi', 'msp', 'dll', 'cpl', 'jar', 'js', 'jse', 'vbs', 'vbe',
   'wsf', 'wsh', 'ps1', 'psm1', 'hta', 'lnk', 'reg', 'sh', 'bash', 'zsh', 'csh', 'ksh', 'py', 'pl', 'rb',
   'php', 'php3', 'php4', 'php5', 'phtml', 'phar', 'asp', 'aspx', 'jsp', 'jspx', 'cgi', 'shtml', 'htaccess',
-  'elf', 'bin', 'run', 'app', 'dmg', 'pkg', 'deb', 'rpm', 'apk', 'appimage',
+  'elf', 'run', 'app', 'dmg', 'pkg', 'deb', 'rpm', 'apk', 'appimage',
 ]);
 
 /** Windows device names: `CON.jpg` opens the console on a Windows upstream. */
@@ -66,6 +67,8 @@ export function checkFilename(raw: string, maxBytes = 255): FilenameCheck {
   if (/[/\\]/.test(name) || /^[a-zA-Z]:/.test(name)) problems.add('path');
   if (name.split(/[/\\]/).some((s) => s === '..' || s === '.')) problems.add('traversal');
   if (CONTROL.test(name)) problems.add('control');
+  // `a.php%00.jpg`: an upstream that percent-decodes names would see a NUL or a slash.
+  if (/%[0-9a-fA-F]{2}/.test(name)) problems.add('encoded');
   if (BIDI.test(name)) problems.add('bidi');
   if (CONFUSABLE.test(name) || name.normalize('NFKC') !== name.normalize('NFC')) problems.add('confusable');
   if (/[. ]$/.test(name)) problems.add('trailing-dot');

@@ -8,6 +8,8 @@ describe('checkFilename', () => {
     ['/etc/passwd', 'path'],
     ['C:evil.png', 'path'],
     ['a.php\u0000.jpg', 'control'],
+    ['a.php%00.jpg', 'encoded'],
+    ['..%2f..%2fetc%2fpasswd', 'encoded'],
     ['a.php\u0000.jpg', 'double-extension'],
     ['invoice.pdf.exe', 'executable'],
     ['shell.php', 'executable'],

@@ -99,6 +99,8 @@ export function receiveMultipart(req: IncomingMessage, dir: string, limits: Rece
     };
 
     parser.on('file', (field, stream, info) => {
+      // First: destroying the parser after an abort errors the open file stream.
+      stream.on('error', fail);
       try {
         const name = requireSafeName(info.filename);
         const index = files.length;
@@ -107,11 +109,13 @@ export function receiveMultipart(req: IncomingMessage, dir: string, limits: Rece
         const cap = Math.min(limits.maxFileBytes, left);
         const spool = new FileSpool(join(dir, `file-${index}`), cap);
         spools.push(spool);
-        stream.on('error', fail);
         spool.on('error', (err) => fail(err instanceof SpoolLimitExceeded && cap < limits.maxFileBytes ? tooLarge(limits.maxTotalBytes, 'The files together') : err));
         stream.on('data', (chunk: Buffer) => (fileBytes += chunk.length));
         stream.pipe(spool);
-        files.push(spool.done.then((file) => ({ field, name, declaredType: info.mimeType, spool: file })));
+        const received = spool.done.then((file) => ({ field, name, declaredType: info.mimeType, spool: file }));
+        // Awaited only when the parser closes; after an abort nobody will: keep it observed.
+        received.catch(() => undefined);
+        files.push(received);
       } catch (err) {
         stream.resume();
         fail(err);
