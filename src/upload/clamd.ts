@@ -77,10 +77,7 @@ export class ClamdClient {
         len.writeUInt32BE(chunk.length);
         socket.write(len);
         // Backpressure: clamd reads at its own pace; never queue the file in memory.
-        if (!socket.write(chunk)) await new Promise<void>((resolve, reject) => {
-          socket.once('drain', resolve);
-          socket.once('close', () => reject(new ScannerUnavailable('clamd closed the connection')));
-        });
+        if (!socket.write(chunk)) await drained(socket);
       }
       socket.end(Buffer.alloc(4));
     }).finally(() => data.destroy());
@@ -123,4 +120,20 @@ export class ClamdClient {
       });
     });
   }
+}
+
+/** Resolves when the socket can take more, rejects if it closes first (listeners removed either way). */
+function drained(socket: Socket): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onDrain = (): void => {
+      socket.off('close', onClose);
+      resolve();
+    };
+    const onClose = (): void => {
+      socket.off('drain', onDrain);
+      reject(new ScannerUnavailable('clamd closed the connection'));
+    };
+    socket.once('drain', onDrain);
+    socket.once('close', onClose);
+  });
 }

@@ -19,6 +19,8 @@ export interface Finding {
   readonly kind: FindingKind;
   /** Short name of the marker, for events (never file content). */
   readonly marker: string;
+  /** Seen in the first 64 KiB: the part that browsers' content sniffing reads. */
+  readonly head: boolean;
 }
 
 interface Marker {
@@ -33,8 +35,11 @@ const MARKERS: readonly Marker[] = [
   { kind: 'script', marker: 'script-tag', re: /<script[\s>/]/, weak: false },
   { kind: 'script', marker: 'javascript-url', re: /(?:java|vb)script\s*:/, weak: false },
   { kind: 'script', marker: 'embedded-document', re: /<(?:iframe|embed|object|foreignobject|handler)[\s>/]/, weak: false },
-  { kind: 'server-script', marker: 'php', re: /<\?(?:php|=)/, weak: false },
-  { kind: 'server-script', marker: 'asp-jsp', re: /<%[@=!]|<jsp:/, weak: false },
+  { kind: 'server-script', marker: 'php', re: /<\?php[\s]/, weak: false },
+  { kind: 'server-script', marker: 'jsp', re: /<jsp:[a-z]/, weak: false },
+  // Three-byte markers occur by chance in compressed data (about 60 times per GiB): text only.
+  { kind: 'server-script', marker: 'php-echo', re: /<\?=/, weak: true },
+  { kind: 'server-script', marker: 'asp', re: /<%[@=!]/, weak: true },
   { kind: 'markup', marker: 'html', re: /<(?:html|body|!doctype\s+html)[\s>]/, weak: false },
   { kind: 'markup', marker: 'svg', re: /<svg[\s>]/, weak: false },
   { kind: 'xxe', marker: 'entity', re: /<!entity/, weak: false },
@@ -46,6 +51,8 @@ const MARKERS: readonly Marker[] = [
 
 /** Bytes kept from the previous chunk so markers split across chunks are still seen. */
 const OVERLAP = 256;
+/** Findings starting before this offset are flagged `head`. */
+const HEAD = 64 * 1024;
 
 /**
  * Accumulates findings over a stream of chunks.
@@ -53,10 +60,11 @@ const OVERLAP = 256;
  * @example
  *   const s = new ContentScanner();
  *   s.push(Buffer.from('<svg onload="alert(1)">'));
- *   s.findings() // [{ kind: 'markup', marker: 'svg' }, { kind: 'script', marker: 'event-handler' }]
+ *   s.findings() // [{ kind: 'markup', marker: 'svg', head: true }, { kind: 'script', marker: 'event-handler', head: true }]
  */
 export class ContentScanner {
   private tail = '';
+  private offset = 0;
   private readonly found = new Map<string, Finding>();
   /** Decided on the first chunk: text files get the weak markers too. */
   private text: boolean | undefined;
@@ -65,10 +73,14 @@ export class ContentScanner {
     this.text ??= looksLikeText(chunk);
     // latin1 maps bytes 1:1 to code units, so offsets and markers stay byte-exact and cheap.
     const window = this.tail + chunk.toString('latin1').toLowerCase();
+    const windowStart = this.offset - this.tail.length;
     for (const m of MARKERS) {
+      // The first sighting has the lowest offset: later ones add nothing.
       if (this.found.has(m.marker) || (m.weak && !this.text)) continue;
-      if (m.re.test(window)) this.found.set(m.marker, { kind: m.kind, marker: m.marker });
+      const at = window.search(m.re);
+      if (at !== -1) this.found.set(m.marker, { kind: m.kind, marker: m.marker, head: windowStart + at < HEAD });
     }
+    this.offset += chunk.length;
     this.tail = window.slice(-OVERLAP);
   }
 

@@ -55,7 +55,9 @@ export async function inspectFile(file: SpooledFile, declaredType: string | unde
   }
   if (!markup && !detected.mime.startsWith('text/')) {
     // A binary format carrying markup or script markers is a polyglot: served back, it runs.
-    const strong = file.findings.filter((f) => f.kind !== 'xxe');
+    // Browsers sniff markup in the first bytes only, while PHP runs `<?php` wherever it is; past
+    // the head, short markup markers also occur by chance in large compressed files.
+    const strong = file.findings.filter((f) => f.kind === 'server-script' || (f.kind !== 'xxe' && f.head));
     if (strong.length > 0) {
       throw new RampartError('RAMPART_UPLOAD_ACTIVE_CONTENT', 'The file also contains markup or script (a polyglot).', {
         reason: `${detected.mime} carrying ${strong.map((f) => f.marker).join(', ')}`,

@@ -85,6 +85,13 @@ describe('inspectFile: active content', () => {
     await expect(inspectFile(await spool(Buffer.concat([JPEG, zip]), 4096), 'image/jpeg', 'jpg', IMAGES)).rejects.toMatchObject({ code: 'RAMPART_UPLOAD_ACTIVE_CONTENT' });
   });
 
+  it('judges markup markers past the first 64 KiB of a binary as chance, but not PHP', async () => {
+    const filler = Buffer.alloc(100 * 1024, 0x41);
+    const late = (marker: string): Buffer => Buffer.concat([png(), filler, Buffer.from(marker)]);
+    await expect(inspectFile(await spool(late('<svg >'), 4096), 'image/png', 'png', IMAGES)).resolves.toBeDefined();
+    await expect(inspectFile(await spool(late('<?php echo 1; ?>'), 4096), 'image/png', 'png', IMAGES)).rejects.toMatchObject({ code: 'RAMPART_UPLOAD_ACTIVE_CONTENT' });
+  });
+
   it('inspects archives when they are allowed', async () => {
     const policy = { ...IMAGES, allow: ['application/zip'] };
     await expect(inspectFile(await spool(makeZip([{ name: 'a.txt', data: Buffer.from('ok') }])), 'application/zip', 'zip', policy)).resolves.toMatchObject({ archive: { entries: 1 } });
