@@ -48,10 +48,16 @@ export class FileSpool extends Writable {
   private readonly headChunks: Buffer[] = [];
   private headSize = 0;
   private size = 0;
+  private readonly onChunk: ((chunk: Buffer) => void) | undefined;
 
-  constructor(readonly path: string, private readonly maxBytes: number, options: { scanContent?: boolean } = {}) {
+  /**
+   * `scanContent: false` skips the active-content search (the raw multipart body: its files are
+   * searched one by one); `onChunk` sees every accepted chunk, in order.
+   */
+  constructor(readonly path: string, private readonly maxBytes: number, options: { scanContent?: boolean; onChunk?: (chunk: Buffer) => void } = {}) {
     super();
     this.scanner = options.scanContent === false ? undefined : new ContentScanner();
+    this.onChunk = options.onChunk;
     this.file = createWriteStream(path, { flags: 'wx', mode: 0o600 });
     this.file.on('error', (err) => this.destroy(err));
     this.done = new Promise((resolve, reject) => {
@@ -74,6 +80,7 @@ export class FileSpool extends Writable {
     }
     this.hash.update(chunk);
     this.scanner?.push(chunk);
+    this.onChunk?.(chunk);
     if (this.headSize < HEAD_BYTES) {
       const part = chunk.subarray(0, HEAD_BYTES - this.headSize);
       this.headChunks.push(part);

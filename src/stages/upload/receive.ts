@@ -77,7 +77,8 @@ export function receiveMultipart(req: IncomingMessage, dir: string, limits: Rece
       reject(new RampartError('RAMPART_UPLOAD_MALFORMED', 'The multipart body could not be parsed.', { reason: (err as Error).message }));
       return;
     }
-    const raw = new FileSpool(join(dir, 'body'), limits.maxBodyBytes, { scanContent: false });
+    const headers = new PartHeaderWatch();
+    const raw = new FileSpool(join(dir, 'body'), limits.maxBodyBytes, { scanContent: false, onChunk: (c) => headers.push(c) });
     const files: Array<Promise<ReceivedFile>> = [];
     const fields: Buffer[] = [];
     const spools: FileSpool[] = [raw];
@@ -102,6 +103,11 @@ export function receiveMultipart(req: IncomingMessage, dir: string, limits: Rece
       // First: destroying the parser after an abort errors the open file stream.
       stream.on('error', fail);
       try {
+        // RFC 7578 §4.7: no Content-Transfer-Encoding. An upstream that decodes base64 parts would
+        // receive content other than what was inspected and scanned.
+        if (!['7bit', '8bit', 'binary'].includes(info.encoding.toLowerCase())) {
+          throw new RampartError('RAMPART_UPLOAD_MALFORMED', 'Multipart parts must not use a Content-Transfer-Encoding.', { reason: `part encoding ${info.encoding.slice(0, 40)}` });
+        }
         const name = requireSafeName(info.filename);
         const index = files.length;
         // Files arrive one after another: each may use what the previous ones left of the total.
@@ -136,7 +142,9 @@ export function receiveMultipart(req: IncomingMessage, dir: string, limits: Rece
 
     parser.on('close', () => {
       Promise.all([raw.done, Promise.all(files)]).then(([rawFile, received]) => {
-        if (!failed) resolve({ raw: rawFile, files: received, fields });
+        if (headers.extendedFilename) {
+          fail(new RampartError('RAMPART_UPLOAD_BAD_FILENAME', 'Multipart file names must be given with filename=, not filename*= (RFC 7578).', { reason: 'filename* parameter in a part header' }));
+        } else if (!failed) resolve({ raw: rawFile, files: received, fields });
       }, fail);
     });
     req.pipe(raw);
@@ -170,6 +178,24 @@ export async function receiveRaw(req: IncomingMessage, dir: string, limits: Rece
     throw toUploadError(err, cap, 'The file');
   } finally {
     req.off('aborted', aborted);
+  }
+}
+
+/**
+ * Watches the raw multipart bytes for a `filename*=` parameter in a Content-Disposition header.
+ * busboy prefers it over `filename=` while other parsers take `filename=`: a part carrying both
+ * would have its name checked under one name and stored under the other. RFC 7578 §4.2 forbids
+ * `filename*` in multipart/form-data, so any use is refused.
+ */
+class PartHeaderWatch {
+  extendedFilename = false;
+  private tail = '';
+
+  push(chunk: Buffer): void {
+    if (this.extendedFilename) return;
+    const window = this.tail + chunk.toString('latin1');
+    if (/\r\ncontent-disposition:[^\r\n]*filename\*/i.test(window)) this.extendedFilename = true;
+    this.tail = window.slice(-1024);
   }
 }
 

@@ -183,6 +183,11 @@ export const uploadStage = defineStage({
         if (!ctx.hasBody) return;
         const contentType = (ctx.req.headers['content-type'] ?? '').toLowerCase();
         const multipart = contentType.startsWith('multipart/form-data');
+        const encoding = (ctx.req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+        if (encoding !== 'identity') {
+          // The upstream would inflate what we inspected compressed: refuse rather than guess.
+          throw new RampartError('RAMPART_UPLOAD_TYPE_NOT_ALLOWED', 'Uploads must not be sent with a Content-Encoding.', { reason: `content-encoding ${encoding.slice(0, 40)}` });
+        }
         if (!multipart && !options.raw) {
           throw new RampartError('RAMPART_UPLOAD_TYPE_NOT_ALLOWED', 'Uploads must be sent as multipart/form-data.', { reason: `content-type ${contentType.slice(0, 80)}` });
         }

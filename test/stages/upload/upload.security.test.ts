@@ -227,6 +227,45 @@ describe('types, names and active content', () => {
   });
 });
 
+describe('parser differentials and encodings', () => {
+  const boundary = 'XyZ';
+  const raw = (headers: string, data: Buffer | string): Buffer =>
+    Buffer.concat([Buffer.from(`--${boundary}\r\n${headers}\r\n\r\n`), Buffer.from(data), Buffer.from(`\r\n--${boundary}--\r\n`)]);
+  const send = (body: Buffer, headers: Record<string, string> = {}) =>
+    call(`${base}/files`, { method: 'POST', headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, ...headers }, body });
+
+  it('refuses filename* (busboy and the upstream could read different names)', async () => {
+    const res = await send(raw(`Content-Disposition: form-data; name="f"; filename="shell.php"; filename*=UTF-8''cat.png\r\nContent-Type: image/png`, png()));
+    expect(res.json()).toMatchObject({ code: 'RAMPART_UPLOAD_BAD_FILENAME' });
+    expect(received).toHaveLength(0);
+  });
+
+  it('refuses a base64 Content-Transfer-Encoding (the upstream might decode what clamd never saw)', async () => {
+    const res = await send(raw('Content-Disposition: form-data; name="f"; filename="e.txt"\r\nContent-Transfer-Encoding: base64', Buffer.from(EICAR).toString('base64')));
+    expect(res.json()).toMatchObject({ code: 'RAMPART_UPLOAD_MALFORMED', status: 400 });
+    expect(received).toHaveLength(0);
+  });
+
+  it('refuses a compressed request body', async () => {
+    const { gzipSync } = await import('node:zlib');
+    const res = await send(gzipSync(raw('Content-Disposition: form-data; name="f"; filename="e.txt"', EICAR)), { 'content-encoding': 'gzip' });
+    expect(res.json()).toMatchObject({ code: 'RAMPART_UPLOAD_TYPE_NOT_ALLOWED' });
+  });
+
+  it('refuses malformed multipart: no boundary, truncated body', async () => {
+    let res = await call(`${base}/files`, { method: 'POST', headers: { 'content-type': 'multipart/form-data' }, body: 'x' });
+    expect(res.json()).toMatchObject({ code: 'RAMPART_UPLOAD_MALFORMED' });
+    res = await send(raw('Content-Disposition: form-data; name="f"; filename="a.txt"', 'hello').subarray(0, 60));
+    expect(res.json()).toMatchObject({ code: 'RAMPART_UPLOAD_MALFORMED' });
+    expect(received).toHaveLength(0);
+  });
+
+  it('accepts a hand-written multipart body with binary encoding', async () => {
+    const res = await send(raw('Content-Disposition: form-data; name="f"; filename="a.txt"\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: binary', 'hello'));
+    expect(res.status).toBe(201);
+  });
+});
+
 describe('archives', () => {
   it('accepts an ordinary zip', async () => {
     const r = await post('/files', [{ name: 'f', filename: 'docs.zip', type: 'application/zip', data: makeZip([{ name: 'docs/a.txt', data: Buffer.from('hello') }]) }]);
