@@ -164,6 +164,13 @@ describe('malware through a real clamd', () => {
     expect(received).toHaveLength(0);
   });
 
+  it('catches EICAR riding on a real PNG (passes the type checks, clamd finds it)', async () => {
+    const r = await post('/photos', [{ name: 'photo', filename: 'cat.png', type: 'image/png', data: Buffer.concat([png(), Buffer.from(EICAR)]) }]);
+    expect(r.body).toMatchObject({ code: 'RAMPART_UPLOAD_MALWARE', status: 422 });
+    expect((await eventOf('upload.malware')).severity).toBe('high');
+    expect(received).toHaveLength(0);
+  });
+
   it('catches EICAR hidden in a plain form field', async () => {
     const r = await post('/files', [{ name: 'comment', data: EICAR }]);
     expect(r.body.code).toBe('RAMPART_UPLOAD_MALWARE');
