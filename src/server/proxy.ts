@@ -136,6 +136,9 @@ export function forward(
   if (ctx.body !== undefined) {
     body = ctx.body;
     headers['content-length'] = String(ctx.body.length);
+  } else if (ctx.spooledBody !== undefined) {
+    body = ctx.spooledBody.open();
+    headers['content-length'] = String(ctx.spooledBody.length);
   } else if (ctx.hasBody) {
     const cl = ctx.req.headers['content-length'];
     if (cl !== undefined) headers['content-length'] = cl;
