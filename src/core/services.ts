@@ -1,5 +1,8 @@
 import type { Logger } from 'pino';
 import type { EventSink } from './events.js';
+import type { RequestContext } from './context.js';
+import type { RampartConfig } from '../config/schema.js';
+import type { GatewayMetrics } from '../observe/metrics.js';
 
 /**
  * Long-lived components shared by every stage of a running gateway: the logger, the event sink,
@@ -8,4 +11,10 @@ import type { EventSink } from './events.js';
 export interface Services {
   readonly logger: Logger;
   readonly emit: EventSink;
+  /** After every request: access log, metrics, detectors (src/observe/). */
+  readonly observeRequest?: (ctx: RequestContext, config: RampartConfig) => void;
+  /** True while a detector response blocks this client address. */
+  readonly isBlocked?: (ip: string) => boolean;
+  /** Prometheus metrics (register your own on `metrics.registry`; report dependency health on `metrics.componentUp`). */
+  readonly metrics?: GatewayMetrics;
 }

@@ -18,6 +18,8 @@ import { buildRuntime, type Runtime } from './runtime.js';
 import { resolveCertificate, secureContextOptions, watchCertificate, type CertificateFiles } from './tls.js';
 import { clientErrorToProblem, writeRawProblem } from './client-error.js';
 import { createLogger } from './logger.js';
+import { Observer } from '../observe/observer.js';
+import { observeAdminRoutes } from '../observe/admin.js';
 
 export interface GatewayOptions {
   /** Path of rampart.yaml. */
@@ -28,6 +30,8 @@ export interface GatewayOptions {
   watch?: boolean;
   /** Start the admin listener (default: as configured). Cluster workers leave it to the primary. */
   admin?: boolean;
+  /** Clock for the detectors and alerts, milliseconds since the epoch (tests). */
+  now?: () => number;
 }
 
 export interface GatewayPorts {
@@ -49,13 +53,14 @@ export class Gateway {
   private reloading: Promise<ReloadResult> | undefined;
   readonly ports: GatewayPorts = {};
   readonly services: Services;
+  /** Access log, audit log, metrics, detectors and alerts (src/observe/). */
+  readonly observer: Observer;
 
   private constructor(private readonly options: GatewayOptions, initial: LoadedConfig) {
     const logger = options.logger ?? createLogger(initial.config.log.level);
-    this.services = {
-      logger,
-      emit: (event) => logger.info({ event }, 'security event'),
-    };
+    this.observer = new Observer(initial.config, { logger, now: options.now });
+    const { emit, observeRequest, isBlocked, metrics } = this.observer;
+    this.services = { logger, emit, observeRequest, isBlocked, metrics };
   }
 
   /** Loads the config, starts the demo upstream when used, and opens every listener. */
@@ -91,6 +96,7 @@ export class Gateway {
   private async open(loaded: LoadedConfig): Promise<void> {
     const { config } = loaded;
     const { logger } = this.services;
+    await this.observer.openAudit(loaded.baseDir);
     this.runtime = await buildRuntime(loaded, this.services, this.resolveBuiltin);
     const current = (): Runtime => this.runtime;
     const limits = config.limits;
@@ -121,7 +127,7 @@ export class Gateway {
       if (!isLoopback(config.admin.host)) {
         throw new ConfigError([`admin.host: ${config.admin.host} is not a loopback address; the admin API is only served on loopback`], loaded.file ?? '<inline>');
       }
-      this.admin = await startAdminServer(config.admin, this.services, { ready: () => this.runtime !== undefined });
+      this.admin = await startAdminServer(config.admin, this.services, { ready: () => this.runtime !== undefined, routes: observeAdminRoutes(this.observer, config) });
       this.ports.admin = this.admin.port;
     }
     if (this.options.watch !== false && loaded.file !== undefined) this.watchConfig(loaded.file);
@@ -220,6 +226,7 @@ export class Gateway {
     await this.admin?.close();
     await this.runtime?.close();
     for (const demo of this.demos.values()) await (await demo).close();
+    await this.observer.close();
     this.services.logger.flush?.();
   }
 }

@@ -12,7 +12,6 @@ import { forward } from './proxy.js';
 import { sendProblem, sendReply } from './respond.js';
 import type { Runtime } from './runtime.js';
 import { requestId } from './forwarding.js';
-import { logAccess } from './access-log.js';
 
 /** Creates the `request` listener for a gateway listener (HTTPS, or plain HTTP in `serve` mode). */
 export function createRequestHandler(
@@ -51,7 +50,7 @@ export function createRequestHandler(
       const stages = ctx.route?.stages;
       if (stages !== undefined) for (const s of stages) s.onComplete?.(ctx);
       for (const e of ctx.events) services.emit(e);
-      if (config.log.access) logAccess(services.logger, ctx);
+      services.observeRequest?.(ctx, config);
     };
     res.once('close', complete);
 
@@ -68,6 +67,7 @@ export function createRequestHandler(
 
     let stageName = 'guard';
     try {
+      if (services.isBlocked?.(ctx.clientIp)) throw new RampartError('RAMPART_IP_DENIED', 'This client address is blocked.', { reason: 'blocked by a detector response' });
       checkHead(req, config.limits);
       const target = parseTarget(url);
       ctx.path = target.path;
