@@ -75,14 +75,16 @@ export class AuditWriter {
 
   /** The single writer loop: at most one transaction in flight, batches in queue order. */
   private pump(): Promise<void> {
-    this.pumping ??= (async () => {
-      try {
-        while (this.queue.length > 0) if (!(await this.writeBatch())) break;
-      } finally {
+    if (this.pumping === undefined) {
+      const run = async (): Promise<void> => {
+        while (this.queue.length > 0) if (!(await this.writeBatch())) return;
+      };
+      // `finally` runs asynchronously, so `pumping` is always cleared after it was set.
+      this.pumping = run().finally(() => {
         this.pumping = undefined;
-      }
-      if (this.queue.length > 0) this.schedule(this.options.retryMs);
-    })();
+        if (this.queue.length > 0) this.schedule(this.options.retryMs);
+      });
+    }
     return this.pumping;
   }
 
