@@ -11,16 +11,16 @@ import type { Redactor } from './redact.js';
  * Writes the access log line for a finished request (pino, asynchronous destination).
  *
  * @example
- *   logAccess(logger, ctx, new Redactor());
+ *   logAccess(logger, ctx, redactor, redactor.sensitiveSegments(ctx.route.config.path));
  */
-export function logAccess(logger: Logger, ctx: RequestContext, redactor: Redactor): void {
+export function logAccess(logger: Logger, ctx: RequestContext, redactor: Redactor, sensitiveSegments: readonly number[]): void {
   logger.info({
     msg: 'request',
     requestId: ctx.id,
     clientIp: ctx.clientIp,
     method: ctx.method,
     route: ctx.route?.id,
-    path: redactor.path(ctx.rawPath, ctx.params),
+    path: redactor.path(ctx.rawPath, sensitiveSegments),
     query: ctx.query === '' ? undefined : redactor.query(ctx.query),
     status: ctx.status || ctx.res.statusCode,
     latencyMs: Math.round((performance.now() - ctx.startedAt) * 1000) / 1000,

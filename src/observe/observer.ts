@@ -38,7 +38,9 @@ export class Observer {
   readonly metrics: GatewayMetrics;
   readonly alerts: AlertDispatcher;
   private readonly detectors: Detectors;
-  private readonly redactors = new WeakMap<RampartConfig, Redactor>();
+  private readonly redactors = new WeakMap<RampartConfig, { redactor: Redactor; segments: Map<string, readonly number[]> }>();
+  /** The config of the latest request: events name routes by id, their patterns live here. */
+  private latest: RampartConfig;
   private readonly eventRedactor: Redactor;
   private readonly blocks: LruMap<string, number>;
   private readonly now: () => number;
@@ -51,6 +53,7 @@ export class Observer {
   constructor(private readonly config: RampartConfig, options: ObserverOptions) {
     const o = config.observe;
     this.logger = options.logger;
+    this.latest = config;
     this.now = options.now ?? Date.now;
     this.metrics = new GatewayMetrics({ processMetrics: o.metrics.processMetrics });
     this.eventRedactor = new Redactor({ redact: config.log.redact });
@@ -85,7 +88,11 @@ export class Observer {
 
   /** After each request (`services.observeRequest`): access log, metrics, detectors. */
   readonly observeRequest = (ctx: RequestContext, config: RampartConfig): void => {
-    if (config.log.access) logAccess(this.logger, ctx, this.redactorFor(config));
+    this.latest = config;
+    if (config.log.access) {
+      const r = this.redactorFor(config);
+      logAccess(this.logger, ctx, r.redactor, (ctx.route !== undefined && r.segments.get(ctx.route.id)) || []);
+    }
     const m = this.metrics;
     const status = ctx.status || ctx.res.statusCode;
     const cls = ctx.res.writableFinished || ctx.status !== 0 ? statusClass(status) : 'aborted';
@@ -173,9 +180,13 @@ export class Observer {
     }
   };
 
-  private redactorFor(config: RampartConfig): Redactor {
+  private redactorFor(config: RampartConfig): { redactor: Redactor; segments: Map<string, readonly number[]> } {
     let r = this.redactors.get(config);
-    if (r === undefined) this.redactors.set(config, (r = new Redactor({ redact: config.log.redact, queryValues: config.log.queryValues })));
+    if (r === undefined) {
+      const redactor = new Redactor({ redact: config.log.redact, queryValues: config.log.queryValues });
+      const segments = new Map(config.routes.map((route) => [route.id, redactor.sensitiveSegments(route.path)] as const).filter(([, s]) => s.length > 0));
+      this.redactors.set(config, (r = { redactor, segments }));
+    }
     return r;
   }
 
@@ -184,7 +195,7 @@ export class Observer {
     return {
       ...e,
       reason: e.reason === undefined ? undefined : r.text(e.reason),
-      path: cap(e.path),
+      path: e.path === undefined ? undefined : cap(r.path(e.path, (e.route !== undefined && this.redactorFor(this.latest).segments.get(e.route)) || [])),
       data: e.data === undefined ? undefined : (r.data(e.data) as Record<string, unknown>),
     };
   }

@@ -49,14 +49,25 @@ export class Redactor {
     return out;
   }
 
-  /** Path with the values of sensitive route parameters (e.g. `/reset/{token}`) replaced. */
-  path(path: string, params: Readonly<Record<string, string>>): string {
-    let out = path;
-    for (const name in params) {
-      const value = params[name]!;
-      if (value !== '' && this.isSensitive(name)) out = out.split(encodeURIComponent(value)).join(REDACTED).split(value).join(REDACTED);
-    }
+  /**
+   * Positions of the path segments that hold sensitive parameters in a route pattern
+   * (`/reset/{token}` → [2]); empty for most routes, so redaction then costs nothing.
+   */
+  sensitiveSegments(pattern: string): readonly number[] {
+    const out: number[] = [];
+    pattern.split('/').forEach((seg, i) => {
+      const m = /^\{([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(seg);
+      if (m !== null && this.isSensitive(m[1]!)) out.push(i);
+    });
     return out;
+  }
+
+  /** Path with the segments at `positions` replaced (see {@link sensitiveSegments}). */
+  path(path: string, positions: readonly number[]): string {
+    if (positions.length === 0) return path;
+    const segs = path.split('/');
+    for (const i of positions) if (i < segs.length) segs[i] = REDACTED;
+    return segs.join('/');
   }
 
   /** Free text with inline credentials removed and length capped. */
