@@ -6,6 +6,7 @@
 import type { Logger } from 'pino';
 import type { RequestContext } from '../core/context.js';
 import type { Redactor } from './redact.js';
+import { traceId } from './tracing.js';
 
 /**
  * Writes the access log line for a finished request (pino, asynchronous destination).
@@ -17,6 +18,7 @@ export function logAccess(logger: Logger, ctx: RequestContext, redactor: Redacto
   logger.info({
     msg: 'request',
     requestId: ctx.id,
+    traceId: traceId(ctx.upstreamHeaders['traceparent']),
     clientIp: ctx.clientIp,
     method: ctx.method,
     route: ctx.route?.id,

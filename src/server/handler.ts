@@ -12,6 +12,7 @@ import { forward } from './proxy.js';
 import { sendProblem, sendReply } from './respond.js';
 import type { Runtime } from './runtime.js';
 import { requestId } from './forwarding.js';
+import { continueTrace } from '../observe/tracing.js';
 
 /** Creates the `request` listener for a gateway listener (HTTPS, or plain HTTP in `serve` mode). */
 export function createRequestHandler(
@@ -41,6 +42,7 @@ export function createRequestHandler(
       maxBodyBytes: config.limits.maxBodyBytes,
     });
     if (peerTrusted) ctx.clientIp = trusted.clientIp(peerIp, req.headers['x-forwarded-for'] as string | undefined);
+    ctx.upstreamHeaders['traceparent'] = continueTrace(req.headers.traceparent);
 
     let completed = false;
     const complete = (): void => {
