@@ -46,6 +46,7 @@ export class Observer {
   private readonly now: () => number;
   private readonly logger: Logger;
   private writer: AuditWriter | undefined;
+  private readonly logFlush: NodeJS.Timeout;
   private store: AuditStore | undefined;
   /** Events emitted before the audit store is open (bounded like the writer's queue). */
   private early: AuditRecord[] | undefined = [];
@@ -60,6 +61,9 @@ export class Observer {
     this.blocks = new LruMap(o.detectors.maxTracked);
     this.alerts = new AlertDispatcher(o.alerts.sinks, { now: this.now, metrics: this.metrics, logger: this.logger, record: (e) => this.emit(e) });
     this.detectors = new Detectors(o.detectors, this.onDetection);
+    // The async destination writes in 4 KiB chunks: on a quiet gateway lines would wait indefinitely.
+    this.logFlush = setInterval(() => this.logger.flush(), 1000);
+    this.logFlush.unref();
   }
 
   /** Opens the audit store named by `config.store` (or uses `store`) and starts writing. */
@@ -155,6 +159,7 @@ export class Observer {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.logFlush);
     await this.alerts.close();
     await this.writer?.close();
     await this.store?.close();

@@ -27,19 +27,12 @@ export function toCef(e: AuditEntry): string {
     ['requestMethod', e.method],
     ['request', e.path],
     ['reason', e.reason],
-    ['cs1Label', 'route'],
-    ['cs1', e.route],
-    ['cs2Label', 'code'],
-    ['cs2', e.code],
-    ['cs3Label', 'requestId'],
-    ['cs3', e.requestId],
-    ['cs4Label', 'source'],
-    ['cs4', e.source],
-    ['cs5Label', 'chainHash'],
-    ['cs5', e.hash],
-    ['cs6Label', 'data'],
-    ['cs6', e.data],
   ];
+  // CEF's custom string slots: a label is written only together with its value.
+  const custom: [string, string | undefined][] = [['route', e.route], ['code', e.code], ['requestId', e.requestId], ['source', e.source], ['chainHash', e.hash], ['data', e.data]];
+  custom.forEach(([label, value], i) => {
+    if (value !== undefined) fields.push([`cs${i + 1}Label`, label], [`cs${i + 1}`, value]);
+  });
   const extension = fields.filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${ext(String(v))}`).join(' ');
   return `CEF:0|Rampart|Rampart Gateway|0.1.0|${header(e.type)}|${header(e.reason ?? e.type).slice(0, 512)}|${CEF_SEVERITY[e.severity]}|${extension}`;
 }
