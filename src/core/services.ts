@@ -3,6 +3,7 @@ import type { EventSink } from './events.js';
 import type { RequestContext } from './context.js';
 import type { RampartConfig } from '../config/schema.js';
 import type { GatewayMetrics } from '../observe/metrics.js';
+import type { CounterStore } from '../stores/counter-store.js';
 
 /**
  * Long-lived components shared by every stage of a running gateway: the logger, the event sink,
@@ -17,4 +18,6 @@ export interface Services {
   readonly isBlocked?: (ip: string) => boolean;
   /** Prometheus metrics (register your own on `metrics.registry`; report dependency health on `metrics.componentUp`). */
   readonly metrics?: GatewayMetrics;
+  /** Rate-limit, quota, concurrency and lockout counters (`counters:` in the config; shared by every process on Redis). */
+  readonly counters: CounterStore;
 }

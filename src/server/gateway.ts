@@ -2,7 +2,7 @@
  * A running gateway process: listeners (HTTPS, HTTP redirect or plain serving, admin), the live
  * config (hot reload), the built-in demo upstream and shared services.
  */
-import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpServer, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { watch, type FSWatcher } from 'node:fs';
@@ -20,6 +20,8 @@ import { clientErrorToProblem, writeRawProblem } from './client-error.js';
 import { createLogger } from './logger.js';
 import { Observer } from '../observe/observer.js';
 import { observeAdminRoutes } from '../observe/admin.js';
+import { openCounterStore } from '../stores/open-counter-store.js';
+import { limitsAdminRoutes } from '../stages/rate-limit/admin.js';
 
 export interface GatewayOptions {
   /** Path of rampart.yaml. */
@@ -60,7 +62,14 @@ export class Gateway {
     const logger = options.logger ?? createLogger(initial.config.log.level);
     this.observer = new Observer(initial.config, { logger, now: options.now });
     const { emit, observeRequest, isBlocked, metrics } = this.observer;
-    this.services = { logger, emit, observeRequest, isBlocked, metrics };
+    this.services = {
+      logger,
+      emit,
+      observeRequest,
+      isBlocked,
+      metrics,
+      counters: openCounterStore(initial.config.counters, { logger, emit }),
+    };
   }
 
   /** Loads the config, starts the demo upstream when used, and opens every listener. */
@@ -97,6 +106,7 @@ export class Gateway {
     const { config } = loaded;
     const { logger } = this.services;
     await this.observer.openAudit(loaded.baseDir);
+    await this.services.counters.ready(2000);
     this.runtime = await buildRuntime(loaded, this.services, this.resolveBuiltin);
     const current = (): Runtime => this.runtime;
     const limits = config.limits;
@@ -127,11 +137,15 @@ export class Gateway {
       if (!isLoopback(config.admin.host)) {
         throw new ConfigError([`admin.host: ${config.admin.host} is not a loopback address; the admin API is only served on loopback`], loaded.file ?? '<inline>');
       }
-      this.admin = await startAdminServer(config.admin, this.services, { ready: () => this.runtime !== undefined, routes: observeAdminRoutes(this.observer, config) });
+      this.admin = await startAdminServer(config.admin, this.services, {
+        ready: () => this.runtime !== undefined,
+        routes: [...limitsAdminRoutes(this.services), ...observeAdminRoutes(this.observer, config)],
+      });
       this.ports.admin = this.admin.port;
     }
     if (this.options.watch !== false && loaded.file !== undefined) this.watchConfig(loaded.file);
     logger.info({ ports: this.ports }, 'rampart gateway started');
+    logger.flush(); // the log destination batches writes; operators and scripts wait for this line
   }
 
   private listen(server: Server, host: string, port: number): Promise<number> {
@@ -143,6 +157,15 @@ export class Gateway {
       }
       const problem = clientErrorToProblem(err);
       this.services.logger.info({ code: problem.code, reason: problem.reason, peer: socket.remoteAddress }, 'client error');
+      // Bytes after a request we are still answering failed to parse (e.g. the tail of a smuggling
+      // attempt): finish that response, then close; a second response would desynchronise the client.
+      // `_httpMessage` is the socket's current response: Node's own default clientError handler reads it too.
+      const pending = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+      if (pending !== undefined && pending !== null) {
+        if (pending.writableFinished) socket.destroy();
+        else pending.once('finish', () => socket.destroy());
+        return;
+      }
       writeRawProblem(socket, problem);
     });
     return new Promise((resolve, reject) => {
@@ -209,8 +232,11 @@ export class Gateway {
     return { ok: true };
   }
 
-  /** Closes listeners (waiting for in-flight requests), pools and the demo upstream. */
-  async stop(): Promise<void> {
+  /**
+   * Closes listeners, letting in-flight requests finish for up to `graceMs` before cutting the
+   * remaining connections, then pools and the demo upstream.
+   */
+  async stop(graceMs = 10_000): Promise<void> {
     clearTimeout(this.reloadTimer);
     this.watcher?.close();
     this.stopCert?.();
@@ -218,13 +244,18 @@ export class Gateway {
       this.servers.map(
         (s) =>
           new Promise<void>((resolve) => {
-            s.close(() => resolve());
+            const force = setTimeout(() => s.closeAllConnections(), graceMs);
+            s.close(() => {
+              clearTimeout(force);
+              resolve();
+            });
             s.closeIdleConnections();
           }),
       ),
     );
     await this.admin?.close();
-    await this.runtime?.close();
+    await this.runtime?.close(graceMs);
+    await this.services.counters.close();
     for (const demo of this.demos.values()) await (await demo).close();
     await this.observer.close();
     this.services.logger.flush?.();

@@ -1,7 +1,9 @@
 import type { Command } from '../command.js';
 import { startCommand } from './start.js';
 import { configCommand } from './config.js';
+import { scanCommand } from './scan.js';
+import { lintCommand } from './lint.js';
 import { auditLogCommand } from './audit-log.js';
 
 /** Every `rampart` subcommand, in the order `rampart --help` lists them. Add new commands here. */
-export const COMMANDS: readonly Command[] = [startCommand, configCommand, auditLogCommand];
+export const COMMANDS: readonly Command[] = [startCommand, configCommand, scanCommand, lintCommand, auditLogCommand];
