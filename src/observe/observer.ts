@@ -59,6 +59,7 @@ export class Observer {
     this.metrics = new GatewayMetrics({ processMetrics: o.metrics.processMetrics });
     this.eventRedactor = new Redactor({ redact: config.log.redact });
     this.blocks = new LruMap(o.detectors.maxTracked);
+    if (config.counters !== 'memory') this.metrics.componentUp.set({ component: 'counters' }, 1);
     this.alerts = new AlertDispatcher(o.alerts.sinks, { now: this.now, metrics: this.metrics, logger: this.logger, record: (e) => this.emit(e) });
     this.detectors = new Detectors(o.detectors, this.onDetection);
     // The async destination writes in 4 KiB chunks: on a quiet gateway lines would wait indefinitely.
@@ -83,6 +84,8 @@ export class Observer {
   readonly emit = (raw: SecurityEvent): void => {
     const event = this.sanitize(raw);
     this.metrics.events.inc({ type: this.metrics.types.value(event.type), severity: event.severity });
+    // The counter store (Redis) reports its health as events; mirror it as a gauge for scrapers.
+    if (event.type === 'counters.unavailable' || event.type === 'counters.recovered') this.metrics.componentUp.set({ component: 'counters' }, event.type === 'counters.recovered' ? 1 : 0);
     this.logger.info({ event }, 'security event');
     const record = toRecord(event);
     if (this.writer !== undefined) this.writer.enqueue(record);
@@ -111,7 +114,7 @@ export class Observer {
     }
     if (code !== undefined) {
       m.denials.inc({ route, stage: m.stages.value(ctx.decidedBy), code: m.codes.value(code) });
-      if (/RATE_LIMIT|QUOTA|TOO_MANY/.test(code)) m.rateLimited.inc({ route });
+      if (code === 'RAMPART_RATE_LIMITED' || code.includes('QUOTA')) m.rateLimited.inc({ route });
       if (status === 401) m.authFailures.inc({ route, code: m.codes.value(code) });
     } else if (ctx.decidedBy === 'forward' && status >= 500) {
       m.upstreamErrors.inc({ route, kind: status === 504 ? 'timeout' : status === 502 ? 'unavailable' : 'bad_response' });
