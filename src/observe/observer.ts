@@ -165,7 +165,11 @@ export class Observer {
     clearInterval(this.logFlush);
     await this.alerts.close();
     await this.writer?.close();
-    await this.store?.close();
+    // Idempotent: a second stop must not end a PostgreSQL pool twice.
+    const store = this.store;
+    this.store = undefined;
+    this.writer = undefined;
+    await store?.close();
   }
 
   private readonly onDetection = (d: Detection): void => {
