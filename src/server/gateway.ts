@@ -22,6 +22,8 @@ import { Observer } from '../observe/observer.js';
 import { observeAdminRoutes } from '../observe/admin.js';
 import { openCounterStore } from '../stores/open-counter-store.js';
 import { limitsAdminRoutes } from '../stages/rate-limit/admin.js';
+import { openKeyComponents, type KeyComponents } from '../keys/open.js';
+import { adminSetup } from '../admin/setup.js';
 
 export interface GatewayOptions {
   /** Path of rampart.yaml. */
@@ -58,24 +60,30 @@ export class Gateway {
   /** Access log, audit log, metrics, detectors and alerts (src/observe/). */
   readonly observer: Observer;
 
-  private constructor(private readonly options: GatewayOptions, initial: LoadedConfig) {
-    const logger = options.logger ?? createLogger(initial.config.log.level);
-    this.observer = new Observer(initial.config, { logger, now: options.now });
-    const { emit, observeRequest, isBlocked, metrics } = this.observer;
-    this.services = {
+  private constructor(private readonly options: GatewayOptions, services: Services, private readonly keyComponents: KeyComponents, observer: Observer) {
+    this.services = services;
+    this.observer = observer;
+  }
+
+  /** Loads the config, opens the store, starts the demo upstream when used, and opens every listener. */
+  static async start(options: GatewayOptions): Promise<Gateway> {
+    const loaded = loadConfigFile(options.configFile);
+    const logger = options.logger ?? createLogger(loaded.config.log.level);
+    const components = await openKeyComponents(loaded.config, loaded.baseDir, logger);
+    const observer = new Observer(loaded.config, { logger, now: options.now });
+    const { emit, observeRequest, isBlocked, metrics } = observer;
+    const services: Services = {
       logger,
       emit,
       observeRequest,
       isBlocked,
       metrics,
-      counters: openCounterStore(initial.config.counters, { logger, emit }),
+      counters: openCounterStore(loaded.config.counters, { logger, emit }),
+      store: components.store,
+      keys: components.keys,
+      secrets: components.secrets,
     };
-  }
-
-  /** Loads the config, starts the demo upstream when used, and opens every listener. */
-  static async start(options: GatewayOptions): Promise<Gateway> {
-    const loaded = loadConfigFile(options.configFile);
-    const gw = new Gateway(options, loaded);
+    const gw = new Gateway(options, services, components, observer);
     try {
       await gw.open(loaded);
     } catch (err) {
@@ -139,7 +147,7 @@ export class Gateway {
       }
       this.admin = await startAdminServer(config.admin, this.services, {
         ready: () => this.runtime !== undefined,
-        routes: [...limitsAdminRoutes(this.services), ...observeAdminRoutes(this.observer, config)],
+        ...(await adminSetup(this.services, this.keyComponents.hasher, process.env, [...limitsAdminRoutes(this.services), ...observeAdminRoutes(this.observer, config)])),
       });
       this.ports.admin = this.admin.port;
     }
@@ -150,6 +158,7 @@ export class Gateway {
 
   private listen(server: Server, host: string, port: number): Promise<number> {
     this.servers.push(server);
+    this.limitConnections(server);
     server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
       if (err.code === 'ECONNRESET' || !socket.writable) {
         socket.destroy();
@@ -173,6 +182,32 @@ export class Gateway {
       server.listen(port, host, () => {
         server.off('error', reject);
         resolve((server.address() as AddressInfo).port);
+      });
+    });
+  }
+
+  /**
+   * Connection floods: a cap per client address (trusted proxies exempt: a load balancer carries
+   * many clients) and per listener. Excess connections are closed before any byte is parsed.
+   */
+  private limitConnections(server: Server): void {
+    const open = new Map<string, number>();
+    server.maxConnections = this.runtime.config.limits.maxConnections;
+    server.on('connection', (socket: Socket) => {
+      const { limits } = this.runtime.config;
+      const ip = socket.remoteAddress ?? '';
+      if (this.runtime.trusted.has(ip)) return;
+      const count = (open.get(ip) ?? 0) + 1;
+      if (count > limits.maxConnectionsPerIp) {
+        this.services.logger.warn({ clientIp: ip, open: count - 1 }, 'connection refused: too many open connections from this address');
+        socket.destroy();
+        return;
+      }
+      open.set(ip, count);
+      socket.once('close', () => {
+        const left = (open.get(ip) ?? 1) - 1;
+        if (left === 0) open.delete(ip);
+        else open.set(ip, left);
       });
     });
   }
@@ -258,6 +293,7 @@ export class Gateway {
     await this.services.counters.close();
     for (const demo of this.demos.values()) await (await demo).close();
     await this.observer.close();
+    await this.keyComponents.close();
     this.services.logger.flush?.();
   }
 }
@@ -271,6 +307,7 @@ function applyTimeouts(server: Server, config: RampartConfig): void {
   server.headersTimeout = config.limits.headersTimeoutMs;
   server.requestTimeout = config.limits.requestTimeoutMs;
   server.keepAliveTimeout = config.limits.keepAliveTimeoutMs;
+  server.maxConnections = config.limits.maxConnections;
 }
 
 function isLoopback(host: string): boolean {
