@@ -89,6 +89,54 @@ observe:
   });
 });
 
+describe('brute force against the demo route (api_key stage)', () => {
+  const clock = manualClock();
+  let hook: Awaited<ReturnType<typeof startReceiver>>;
+  let gw: Awaited<ReturnType<typeof startObservedGateway>>;
+
+  beforeAll(async () => {
+    hook = await startReceiver();
+    gw = await startObservedGateway(
+      `${TEST_LISTENERS}
+upstreams:
+  pets: { url: "builtin:pets" }
+routes:
+  - id: pets
+    path: /pets/**
+    upstream: pets
+    stages:
+      - { type: api_key, header: X-API-Key }
+observe:
+  detectors:
+    bruteForce: { threshold: 10, windowSeconds: 60 }
+  alerts:
+    sinks:
+      - { name: soc, type: webhook, url: "${hook.url}", secret: "${SECRET}", backoffMs: 1 }
+`,
+      clock.now,
+    );
+  });
+  afterAll(async () => {
+    await gw.stop();
+    await hook.close();
+  });
+
+  it('30 guessed keys → exactly one signed alert; requests without a key are not counted as guesses', async () => {
+    for (let i = 0; i < 20; i++) expect((await call(`${gw.https}/pets`)).status).toBe(401);
+    await gw.gateway.observer.flush();
+    expect(hook.received).toHaveLength(0);
+    for (let i = 0; i < 30; i++) {
+      clock.advance(500);
+      expect((await call(`${gw.https}/pets`, { headers: { 'x-api-key': `rk_live_guess${i}xxxxxxxxxxxxxxxx` } })).status).toBe(401);
+    }
+    await gw.gateway.observer.flush();
+    expect(hook.received).toHaveLength(1);
+    const [alert] = hook.received;
+    expect(verifyWebhook(SECRET, alert!.headers['x-rampart-signature'] as string, alert!.body, clock.now() / 1000)).toBe(true);
+    expect((JSON.parse(alert!.body) as AlertPayload).event).toMatchObject({ type: 'detection.brute_force', route: 'pets' });
+  });
+});
+
 describe('delivery failures', () => {
   const clock = manualClock();
   let down: Awaited<ReturnType<typeof startReceiver>>;
