@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { STAGE_DEFINITIONS } from '../stages/registry.js';
 import type { StageDefinition } from '../stages/definition.js';
+import { logSchema, observeSchema } from '../observe/config.js';
 
 const port = z.number().int().min(0).max(65_535);
 const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
@@ -189,14 +190,9 @@ export const configSchema = z
     /** Peers whose X-Forwarded-For / Forwarded / X-Request-Id headers are believed. */
     trustedProxies: z.array(cidr).default([]),
     limits: limitsSchema.default(limitsSchema.parse({})),
-    log: z
-      .object({
-        level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
-        /** One JSON line per request. */
-        access: z.boolean().default(true),
-      })
-      .strict()
-      .default({ level: 'info', access: true }),
+    log: logSchema.default(logSchema.parse({})),
+    /** Audit log, metrics, detectors and alert sinks (docs/observability.md). */
+    observe: observeSchema.default(observeSchema.parse({})),
     upstreams: z.record(z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/), upstreamSchema).default({}),
     /** Stages applied to every route (before the route's own, within each phase). */
     stages: z.array(stageSchema).default([]),

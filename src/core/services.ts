@@ -1,5 +1,8 @@
 import type { Logger } from 'pino';
 import type { EventSink } from './events.js';
+import type { RequestContext } from './context.js';
+import type { RampartConfig } from '../config/schema.js';
+import type { GatewayMetrics } from '../observe/metrics.js';
 import type { CounterStore } from '../stores/counter-store.js';
 import type { Store } from '../stores/contracts.js';
 import type { KeyService } from '../keys/key-service.js';
@@ -12,6 +15,12 @@ import type { SecretVault } from '../keys/secret-box.js';
 export interface Services {
   readonly logger: Logger;
   readonly emit: EventSink;
+  /** After every request: access log, metrics, detectors (src/observe/). */
+  readonly observeRequest?: (ctx: RequestContext, config: RampartConfig) => void;
+  /** True while a detector response blocks this client address. */
+  readonly isBlocked?: (ip: string) => boolean;
+  /** Prometheus metrics (register your own on `metrics.registry`; report dependency health on `metrics.componentUp`). */
+  readonly metrics?: GatewayMetrics;
   /** Rate-limit, quota, concurrency and lockout counters (`counters:` in the config; shared by every process on Redis). */
   readonly counters: CounterStore;
   /** Consumers, keys, admin tokens, secrets (SQLite or PostgreSQL). */

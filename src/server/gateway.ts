@@ -18,6 +18,8 @@ import { buildRuntime, type Runtime } from './runtime.js';
 import { resolveCertificate, secureContextOptions, watchCertificate, type CertificateFiles } from './tls.js';
 import { clientErrorToProblem, writeRawProblem } from './client-error.js';
 import { createLogger } from './logger.js';
+import { Observer } from '../observe/observer.js';
+import { observeAdminRoutes } from '../observe/admin.js';
 import { openCounterStore } from '../stores/open-counter-store.js';
 import { limitsAdminRoutes } from '../stages/rate-limit/admin.js';
 import { openKeyComponents, type KeyComponents } from '../keys/open.js';
@@ -32,6 +34,8 @@ export interface GatewayOptions {
   watch?: boolean;
   /** Start the admin listener (default: as configured). Cluster workers leave it to the primary. */
   admin?: boolean;
+  /** Clock for the detectors and alerts, milliseconds since the epoch (tests). */
+  now?: () => number;
 }
 
 export interface GatewayPorts {
@@ -53,9 +57,12 @@ export class Gateway {
   private reloading: Promise<ReloadResult> | undefined;
   readonly ports: GatewayPorts = {};
   readonly services: Services;
+  /** Access log, audit log, metrics, detectors and alerts (src/observe/). */
+  readonly observer: Observer;
 
-  private constructor(private readonly options: GatewayOptions, services: Services, private readonly keyComponents: KeyComponents) {
+  private constructor(private readonly options: GatewayOptions, services: Services, private readonly keyComponents: KeyComponents, observer: Observer) {
     this.services = services;
+    this.observer = observer;
   }
 
   /** Loads the config, opens the store, starts the demo upstream when used, and opens every listener. */
@@ -63,16 +70,20 @@ export class Gateway {
     const loaded = loadConfigFile(options.configFile);
     const logger = options.logger ?? createLogger(loaded.config.log.level);
     const components = await openKeyComponents(loaded.config, loaded.baseDir, logger);
-    const emit: Services['emit'] = (event) => logger.info({ event }, 'security event');
+    const observer = new Observer(loaded.config, { logger, now: options.now });
+    const { emit, observeRequest, isBlocked, metrics } = observer;
     const services: Services = {
       logger,
       emit,
+      observeRequest,
+      isBlocked,
+      metrics,
       counters: openCounterStore(loaded.config.counters, { logger, emit }),
       store: components.store,
       keys: components.keys,
       secrets: components.secrets,
     };
-    const gw = new Gateway(options, services, components);
+    const gw = new Gateway(options, services, components, observer);
     try {
       await gw.open(loaded);
     } catch (err) {
@@ -102,6 +113,7 @@ export class Gateway {
   private async open(loaded: LoadedConfig): Promise<void> {
     const { config } = loaded;
     const { logger } = this.services;
+    await this.observer.openAudit(loaded.baseDir);
     await this.services.counters.ready(2000);
     this.runtime = await buildRuntime(loaded, this.services, this.resolveBuiltin);
     const current = (): Runtime => this.runtime;
@@ -135,7 +147,7 @@ export class Gateway {
       }
       this.admin = await startAdminServer(config.admin, this.services, {
         ready: () => this.runtime !== undefined,
-        ...(await adminSetup(this.services, this.keyComponents.hasher, process.env, limitsAdminRoutes(this.services))),
+        ...(await adminSetup(this.services, this.keyComponents.hasher, process.env, [...limitsAdminRoutes(this.services), ...observeAdminRoutes(this.observer, config)])),
       });
       this.ports.admin = this.admin.port;
     }
@@ -280,6 +292,7 @@ export class Gateway {
     await this.runtime?.close(graceMs);
     await this.services.counters.close();
     for (const demo of this.demos.values()) await (await demo).close();
+    await this.observer.close();
     await this.keyComponents.close();
     this.services.logger.flush?.();
   }

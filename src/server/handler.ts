@@ -12,7 +12,7 @@ import { forward } from './proxy.js';
 import { sendProblem, sendReply } from './respond.js';
 import type { Runtime } from './runtime.js';
 import { requestId } from './forwarding.js';
-import { logAccess } from './access-log.js';
+import { continueTrace } from '../observe/tracing.js';
 
 /** Creates the `request` listener for a gateway listener (HTTPS, or plain HTTP in `serve` mode). */
 export function createRequestHandler(
@@ -42,6 +42,7 @@ export function createRequestHandler(
       maxBodyBytes: config.limits.maxBodyBytes,
     });
     if (peerTrusted) ctx.clientIp = trusted.clientIp(peerIp, req.headers['x-forwarded-for'] as string | undefined);
+    ctx.upstreamHeaders['traceparent'] = continueTrace(req.headers.traceparent);
 
     let completed = false;
     const complete = (): void => {
@@ -51,7 +52,7 @@ export function createRequestHandler(
       const stages = ctx.route?.stages;
       if (stages !== undefined) for (const s of stages) s.onComplete?.(ctx);
       for (const e of ctx.events) services.emit(e);
-      if (config.log.access) logAccess(services.logger, ctx);
+      services.observeRequest?.(ctx, config);
     };
     res.once('close', complete);
     if (ctx.hasBody && !req.complete) guardBodyDeadline(ctx, config.limits.requestTimeoutMs, runtime);
@@ -69,6 +70,7 @@ export function createRequestHandler(
 
     let stageName = 'guard';
     try {
+      if (services.isBlocked?.(ctx.clientIp)) throw new RampartError('RAMPART_IP_DENIED', 'This client address is blocked.', { reason: 'blocked by a detector response' });
       checkHead(req, config.limits);
       const target = parseTarget(url);
       ctx.path = target.path;

@@ -20,4 +20,5 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'lint', summary: 'Check the security posture of a config and its OpenAPI documents', load: async () => (await import('./lint.js')).lintCommand },
   { name: 'audit', summary: 'Audit dependencies (lockfiles) against OSV advisories, offline', load: async () => (await import('./audit.js')).auditCommand },
   { name: 'sbom', summary: 'Write a CycloneDX 1.5 JSON SBOM of a project (or of Rampart itself)', load: async () => (await import('./sbom.js')).sbomCommand },
+  { name: 'audit-log', summary: 'Verify the tamper-evident audit log, or export it (JSON Lines, CEF)', load: async () => (await import('./audit-log.js')).auditLogCommand },
 ];
