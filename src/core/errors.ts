@@ -28,6 +28,10 @@ export const ERROR_CODES = {
   // routing
   RAMPART_ROUTE_NOT_FOUND: { status: 404, title: 'Not found' },
   RAMPART_METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
+  // rate limiting and brute-force protection (src/stages/rate-limit/)
+  RAMPART_RATE_LIMITED: { status: 429, title: 'Too many requests' },
+  RAMPART_RATE_LIMIT_UNAVAILABLE: { status: 503, title: 'Rate limit cannot be checked' },
+  RAMPART_AUTH_LOCKED_OUT: { status: 429, title: 'Too many failed authentications' },
   // forward
   RAMPART_UPSTREAM_UNAVAILABLE: { status: 502, title: 'Upstream unavailable' },
   RAMPART_UPSTREAM_TIMEOUT: { status: 504, title: 'Upstream timeout' },

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { EventSink } from './events.js';
+import type { CounterStore } from '../stores/counter-store.js';
 
 /**
  * Long-lived components shared by every stage of a running gateway: the logger, the event sink,
@@ -8,4 +9,6 @@ import type { EventSink } from './events.js';
 export interface Services {
   readonly logger: Logger;
   readonly emit: EventSink;
+  /** Rate-limit, quota, concurrency and lockout counters (`counters:` in the config; shared by every process on Redis). */
+  readonly counters: CounterStore;
 }

@@ -18,6 +18,8 @@ import { buildRuntime, type Runtime } from './runtime.js';
 import { resolveCertificate, secureContextOptions, watchCertificate, type CertificateFiles } from './tls.js';
 import { clientErrorToProblem, writeRawProblem } from './client-error.js';
 import { createLogger } from './logger.js';
+import { openCounterStore } from '../stores/open-counter-store.js';
+import { limitsAdminRoutes } from '../stages/rate-limit/admin.js';
 
 export interface GatewayOptions {
   /** Path of rampart.yaml. */
@@ -52,9 +54,11 @@ export class Gateway {
 
   private constructor(private readonly options: GatewayOptions, initial: LoadedConfig) {
     const logger = options.logger ?? createLogger(initial.config.log.level);
+    const emit: Services['emit'] = (event) => logger.info({ event }, 'security event');
     this.services = {
       logger,
-      emit: (event) => logger.info({ event }, 'security event'),
+      emit,
+      counters: openCounterStore(initial.config.counters, { logger, emit }),
     };
   }
 
@@ -91,6 +95,7 @@ export class Gateway {
   private async open(loaded: LoadedConfig): Promise<void> {
     const { config } = loaded;
     const { logger } = this.services;
+    await this.services.counters.ready(2000);
     this.runtime = await buildRuntime(loaded, this.services, this.resolveBuiltin);
     const current = (): Runtime => this.runtime;
     const limits = config.limits;
@@ -121,7 +126,10 @@ export class Gateway {
       if (!isLoopback(config.admin.host)) {
         throw new ConfigError([`admin.host: ${config.admin.host} is not a loopback address; the admin API is only served on loopback`], loaded.file ?? '<inline>');
       }
-      this.admin = await startAdminServer(config.admin, this.services, { ready: () => this.runtime !== undefined });
+      this.admin = await startAdminServer(config.admin, this.services, {
+        ready: () => this.runtime !== undefined,
+        routes: [...limitsAdminRoutes(this.services)],
+      });
       this.ports.admin = this.admin.port;
     }
     if (this.options.watch !== false && loaded.file !== undefined) this.watchConfig(loaded.file);
@@ -236,6 +244,7 @@ export class Gateway {
     );
     await this.admin?.close();
     await this.runtime?.close(graceMs);
+    await this.services.counters.close();
     for (const demo of this.demos.values()) await (await demo).close();
     this.services.logger.flush?.();
   }
