@@ -112,6 +112,9 @@ interface Binding {
 
 interface PropertyRule {
   readonly id: string;
+  /** Field paths as configured. */
+  readonly names: readonly string[];
+  /** Lower-case segments, for matching. */
   readonly fields: readonly (readonly string[])[];
   readonly writeDeny: boolean;
   readonly readDeny: boolean;
@@ -194,6 +197,7 @@ export function compileRoutePolicy(routeId: string, options: AuthorizeOptions | 
   }));
   const properties: PropertyRule[] = options.properties.map((p, i) => ({
     id: `${prefix}.properties.${p.id ?? i}`,
+    names: p.fields,
     fields: p.fields.map((f) => f.toLowerCase().split('.')),
     writeDeny: p.write === 'deny',
     readDeny: p.read === 'deny',
@@ -293,11 +297,11 @@ export function decideBody(authz: CompiledAuthorization, policy: RoutePolicy, me
   return undefined;
 }
 
-/** Lower-case field paths to remove from this caller's JSON responses ([] when none). */
-export function hiddenFields(authz: CompiledAuthorization, policy: RoutePolicy, identity: Identity | undefined): (readonly string[])[] {
+/** The read-denied property rules that apply to this caller: their fields leave its JSON responses ([] when none). */
+export function hidingRules(authz: CompiledAuthorization, policy: RoutePolicy, identity: Identity | undefined): readonly PropertyRule[] {
   if (!policy.filtersResponses) return [];
   const grants = grantsOf(authz, identity);
-  return policy.properties.filter((p) => p.readDeny && appliesTo(p, identity, grants)).flatMap((p) => p.fields);
+  return policy.properties.filter((p) => p.readDeny && appliesTo(p, identity, grants));
 }
 
 function appliesTo(p: PropertyRule, identity: Identity | undefined, grants: Grants): boolean {

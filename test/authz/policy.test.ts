@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { authorizeOptionsSchema } from '../../src/authz/config.js';
 import { RoleTable } from '../../src/authz/permissions.js';
-import { compileRoutePolicy, decide, decideBody, hiddenFields } from '../../src/authz/policy.js';
+import { compileRoutePolicy, decide, decideBody, hidingRules } from '../../src/authz/policy.js';
 import { alice, authz, request, support, users } from './fixtures.js';
 
 describe('role grants', () => {
@@ -56,8 +56,8 @@ describe('route rules', () => {
 
 describe('property rules', () => {
   it('lists hidden fields for callers without the bypass permission', () => {
-    expect(hiddenFields(authz, users, alice)).toEqual([['internalnotes']]);
-    expect(hiddenFields(authz, users, support)).toEqual([]);
+    expect(hidingRules(authz, users, alice).map((r) => r.id)).toEqual(['routes.users.properties.internal-notes']);
+    expect(hidingRules(authz, users, support)).toEqual([]);
   });
   it('lets a bypass holder write read-only fields', () => {
     const admin = { ...alice, roles: ['admin'] };

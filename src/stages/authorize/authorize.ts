@@ -9,7 +9,7 @@ import {
   compileRoutePolicy,
   decide,
   decideBody,
-  hiddenFields,
+  hidingRules,
   type CompiledAuthorization,
   type Decision,
   type RoutePolicy,
@@ -88,7 +88,7 @@ function createAuthorizer(authz: CompiledAuthorization, policy: RoutePolicy): St
       if (!decision.allow) refuse(ctx, decision);
       const identity = ctx.identity;
       if (identity === undefined) return undefined;
-      const fields = hiddenFields(authz, policy, identity);
+      const fields = hidingRules(authz, policy, identity).flatMap((r) => r.fields);
       if (fields.length > 0) {
         hidden.set(ctx, fields);
         // Compressed bodies could not be filtered: ask for identity encoding.
