@@ -127,6 +127,8 @@ interface MethodRule {
   readonly methods: ReadonlySet<string> | undefined;
   readonly permissions: readonly string[];
   readonly scopes: readonly string[];
+  /** The decision when the rule passes (built once: the allow path allocates nothing). */
+  readonly allowed: Decision;
 }
 
 /**
@@ -136,7 +138,7 @@ interface MethodRule {
 export type RouteMode = 'rules' | 'any' | 'deny' | 'public';
 
 /** One route's policy, compiled. */
-export interface RoutePolicy {
+export interface RoutePolicy extends ImplicitDecisions {
   readonly routeId: string;
   readonly mode: RouteMode;
   readonly rules: readonly MethodRule[];
@@ -146,6 +148,24 @@ export interface RoutePolicy {
   needsBody(method: string): boolean;
   /** True when some read-denied property exists (responses may need filtering). */
   readonly filtersResponses: boolean;
+}
+
+/** The decisions that do not depend on a rule, built once per route. */
+interface ImplicitDecisions {
+  readonly publicAllowed: Decision;
+  readonly deniedByDefault: Decision;
+  readonly unauthenticated: Decision;
+  readonly anyAuthenticated: Decision;
+}
+
+function implicitDecisions(routeId: string): ImplicitDecisions {
+  const prefix = `routes.${routeId}`;
+  return {
+    publicAllowed: allow(`${prefix}.public`, 'route authenticates nobody and has no authorize stage'),
+    deniedByDefault: deny(`${prefix}.deny-by-default`, 'route authenticates but has no authorize stage'),
+    unauthenticated: deny(`${prefix}.authenticated`, 'no authenticated identity'),
+    anyAuthenticated: allow(`${prefix}.any-authenticated`, 'any authenticated caller'),
+  };
 }
 
 function attributeOf(equals: string): Attribute {
@@ -175,15 +195,14 @@ const covers = (methods: ReadonlySet<string> | undefined, method: string): boole
  */
 export function compileRoutePolicy(routeId: string, options: AuthorizeOptions | 'deny' | 'public'): RoutePolicy {
   if (typeof options === 'string') {
-    return { routeId, mode: options, rules: [], bindings: [], properties: [], needsBody: () => false, filtersResponses: false };
+    return { routeId, mode: options, rules: [], bindings: [], properties: [], needsBody: () => false, filtersResponses: false, ...implicitDecisions(routeId) };
   }
   const prefix = `routes.${routeId}`;
-  const rules: MethodRule[] = options.rules.map((r, i) => ({
-    id: `${prefix}.rules.${r.id ?? i}`,
-    methods: methodSet(r.methods),
-    permissions: r.permissions,
-    scopes: r.scopes,
-  }));
+  const rules: MethodRule[] = options.rules.map((r, i) => {
+    const id = `${prefix}.rules.${r.id ?? i}`;
+    const held = [...r.permissions, ...r.scopes.map((sc) => `scope ${sc}`)].join(', ');
+    return { id, methods: methodSet(r.methods), permissions: r.permissions, scopes: r.scopes, allowed: allow(id, `holds ${held}`) };
+  });
   const bindings: Binding[] = options.objects.map((o, i) => ({
     id: `${prefix}.objects.${o.id ?? i}`,
     methods: methodSet(o.methods),
@@ -206,6 +225,7 @@ export function compileRoutePolicy(routeId: string, options: AuthorizeOptions | 
   }));
   const bodyMethods = new Map<string, boolean>();
   return {
+    ...implicitDecisions(routeId),
     routeId,
     mode: options.anyAuthenticated ? 'any' : 'rules',
     rules,
@@ -245,26 +265,25 @@ export function decide(authz: CompiledAuthorization, policy: RoutePolicy, req: A
       if (!grants.has(rule.permission)) return deny(rule.id, `function-level rule requires permission ${rule.permission}`);
     }
   }
-  const prefix = `routes.${policy.routeId}`;
   switch (policy.mode) {
     case 'public':
-      return allow(`${prefix}.public`, 'route authenticates nobody and has no authorize stage');
+      return policy.publicAllowed;
     case 'deny':
-      return deny(`${prefix}.deny-by-default`, 'route authenticates but has no authorize stage');
+      return policy.deniedByDefault;
     default:
   }
-  if (identity === undefined || identity.method === 'anonymous') return deny(`${prefix}.authenticated`, 'no authenticated identity');
+  if (identity === undefined || identity.method === 'anonymous') return policy.unauthenticated;
   let decided: Decision;
   if (policy.mode === 'any') {
-    decided = allow(`${prefix}.any-authenticated`, 'any authenticated caller');
+    decided = policy.anyAuthenticated;
   } else {
     const rule = policy.rules.find((r) => covers(r.methods, req.method));
-    if (rule === undefined) return deny(`${prefix}.no-rule`, `no rule covers ${req.method}`);
+    if (rule === undefined) return deny(`routes.${policy.routeId}.no-rule`, `no rule covers ${req.method}`);
     const missingPermission = rule.permissions.find((p) => !grants.has(p));
     if (missingPermission !== undefined) return deny(rule.id, `requires permission ${missingPermission}`);
     const missingScope = rule.scopes.find((s) => !identity.scopes.includes(s));
     if (missingScope !== undefined) return deny(rule.id, `requires scope ${missingScope}`);
-    decided = allow(rule.id, `holds ${[...rule.permissions, ...rule.scopes.map((s) => `scope ${s}`)].join(', ')}`);
+    decided = rule.allowed;
   }
   for (const b of policy.bindings) {
     if (b.in === 'body' || !covers(b.methods, req.method)) continue;
