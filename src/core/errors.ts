@@ -22,6 +22,7 @@ export const ERROR_CODES = {
   RAMPART_IP_DENIED: { status: 403, title: 'Client address not allowed' },
   // authentication (stages add method-specific codes; bodies never say which part failed)
   RAMPART_AUTH_REQUIRED: { status: 401, title: 'Authentication required' },
+  RAMPART_AUTH_INVALID_KEY: { status: 401, title: 'Invalid API key' },
   // authorization (403 bodies never say which rule refused)
   RAMPART_FORBIDDEN: { status: 403, title: 'Forbidden' },
   RAMPART_METHOD_OVERRIDE: { status: 400, title: 'Method override not accepted' },
@@ -38,8 +39,14 @@ export const ERROR_CODES = {
   RAMPART_UPSTREAM_BAD_RESPONSE: { status: 502, title: 'Invalid upstream response' },
   // admin API
   RAMPART_ADMIN_FORBIDDEN: { status: 403, title: 'Admin action not allowed' },
+  RAMPART_ADMIN_UNAUTHORIZED: { status: 401, title: 'Admin token required' },
+  RAMPART_ADMIN_RATE_LIMITED: { status: 429, title: 'Too many failed admin logins' },
+  RAMPART_ADMIN_INVALID_INPUT: { status: 400, title: 'Invalid admin request' },
+  RAMPART_ADMIN_NOT_FOUND: { status: 404, title: 'No such admin resource' },
+  RAMPART_ADMIN_CONFLICT: { status: 409, title: 'Conflicting admin resource' },
   // generic
   RAMPART_SERVICE_UNAVAILABLE: { status: 503, title: 'Service unavailable' },
+  RAMPART_STORE_UNAVAILABLE: { status: 503, title: 'Store unavailable' },
   RAMPART_INTERNAL: { status: 500, title: 'Internal error' },
 } as const satisfies Record<string, { status: number; title: string }>;
 

@@ -1,6 +1,9 @@
 import type { Logger } from 'pino';
 import type { EventSink } from './events.js';
 import type { CounterStore } from '../stores/counter-store.js';
+import type { Store } from '../stores/contracts.js';
+import type { KeyService } from '../keys/key-service.js';
+import type { SecretVault } from '../keys/secret-box.js';
 
 /**
  * Long-lived components shared by every stage of a running gateway: the logger, the event sink,
@@ -11,4 +14,10 @@ export interface Services {
   readonly emit: EventSink;
   /** Rate-limit, quota, concurrency and lockout counters (`counters:` in the config; shared by every process on Redis). */
   readonly counters: CounterStore;
+  /** Consumers, keys, admin tokens, secrets (SQLite or PostgreSQL). */
+  readonly store: Store;
+  /** API key issue/rotate/revoke and cached verification. */
+  readonly keys: KeyService;
+  /** Encrypted named secrets (AES-256-GCM under the master key). */
+  readonly secrets: SecretVault;
 }
