@@ -34,7 +34,8 @@ export function createUsersResource(io: DemoIO): (req: IncomingMessage, res: Ser
     users.set(id, { id, name, tenant, role: 'user', email: `${id}@${tenant}.example`, internalNotes: `credit check passed for ${name}` });
   }
   return async (req, res, url) => {
-    const parts = url.pathname.split('/').filter(Boolean);
+    // Like most frameworks, route parameters are percent-decoded (the gateway refuses invalid encodings first).
+    const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
     if (parts.length === 1 && req.method === 'GET') {
       const tenant = url.searchParams.get('tenant');
       const items = [...users.values()].filter((u) => tenant === null || u.tenant === tenant);
