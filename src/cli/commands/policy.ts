@@ -2,12 +2,17 @@ import type { Identity } from '../../core/identity.js';
 import { loadConfigFile } from '../../config/load.js';
 import { explain, formatExplanation } from '../../authz/explain.js';
 import { HTTP_METHODS } from '../../config/schema.js';
-import { EXIT, parse, UsageError, type Command } from '../command.js';
+import { EXIT, parse, UsageError, type CliIO, type Command } from '../command.js';
+import { adminClient } from '../admin-client.js';
 
 const split = (v: string | undefined): string[] => (v === undefined ? [] : v.split(',').map((s) => s.trim()).filter((s) => s !== ''));
 
-/** The identity to explain for: given on the command line (offline). */
-function identityFor(name: string, values: { roles?: string; scopes?: string; tenant?: string }): Identity {
+/** The identity to explain for: given on the command line (offline), or the consumer as the admin API knows it. */
+async function identityFor(name: string, values: { roles?: string; scopes?: string; tenant?: string; 'admin-url'?: string }, io: CliIO): Promise<Identity> {
+  if (values.roles === undefined && values.scopes === undefined && values.tenant === undefined) {
+    const c = await adminClient(values['admin-url'], io).call<{ name: string; id: string; roles: string[]; scopes: string[]; tenant: string | null }>('GET', `/admin/v1/consumers/${encodeURIComponent(name)}`);
+    return { consumer: c.name, consumerId: c.id, roles: c.roles, scopes: c.scopes, ...(c.tenant === null ? {} : { tenant: c.tenant }), method: 'api_key' };
+  }
   return { consumer: name, roles: split(values.roles), scopes: split(values.scopes), ...(values.tenant === undefined ? {} : { tenant: values.tenant }), method: 'api_key' };
 }
 
@@ -24,7 +29,9 @@ Exit code: 0 allowed, 1 denied, 2 bad usage.
 
 Options:
   --config FILE     configuration (default rampart.yaml)
-  --roles a,b       explain offline for these roles (with --scopes, --tenant)
+  --admin-url URL   admin API to read the consumer from (default http://127.0.0.1:9901;
+                    token from RAMPART_ADMIN_TOKEN)
+  --roles a,b       explain offline for these roles instead (with --scopes, --tenant)
   --scopes x,y      scopes the identity carries
   --tenant T        tenant of the identity
   --host HOST       Host header, for routes bound to hosts
@@ -44,6 +51,7 @@ Options:
         scopes: { type: 'string' },
         tenant: { type: 'string' },
         host: { type: 'string' },
+        'admin-url': { type: 'string' },
         json: { type: 'boolean' },
       },
       false,
@@ -55,7 +63,7 @@ Options:
     if (!(HTTP_METHODS as readonly string[]).includes(method)) throw new UsageError(`--method must be one of ${HTTP_METHODS.join(', ')}`);
     if (!values.path.startsWith('/')) throw new UsageError('--path must start with /');
     const { config } = loadConfigFile(values.config ?? 'rampart.yaml', io.env);
-    const identity = identityFor(values.consumer, values);
+    const identity = await identityFor(values.consumer, values, io);
     const result = explain(config, identity, method, values.path, values.host?.toLowerCase() ?? '');
     io.out(values.json ? `${JSON.stringify(result, null, 2)}\n` : formatExplanation(result));
     return result.decision === 'allow' ? EXIT.ok : EXIT.findings;
