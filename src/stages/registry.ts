@@ -3,13 +3,25 @@ import { corsStage } from './cors/cors.js';
 import { rateLimitStage } from './rate-limit/rate-limit.js';
 import { lockoutStage } from './rate-limit/lockout.js';
 import { apiKeyStage } from './api-key/api-key.js';
+import { openapiStage } from './openapi/openapi.js';
+import { wafStage } from './waf/waf.js';
+import { uploadStage } from './upload/upload.js';
 import { authorizeStage } from './authorize/authorize.js';
 
 /**
  * Every configurable stage type. A route's `stages` entries are validated against the union of
  * these option schemas (discriminated by `type`). Add a stage by adding its definition here.
  */
-export const STAGE_DEFINITIONS = [corsStage, apiKeyStage, rateLimitStage, lockoutStage, authorizeStage] as const satisfies readonly StageDefinition[];
+export const STAGE_DEFINITIONS = [
+  corsStage,
+  apiKeyStage,
+  rateLimitStage,
+  lockoutStage,
+  openapiStage,
+  wafStage,
+  uploadStage,
+  authorizeStage,
+] as const satisfies readonly StageDefinition[];
 
 export const STAGES_BY_TYPE: ReadonlyMap<string, StageDefinition> = new Map(
   STAGE_DEFINITIONS.map((d) => [d.type, d as StageDefinition]),

@@ -19,7 +19,6 @@ async function identityFor(name: string, values: { roles?: string; scopes?: stri
 /** `rampart policy explain`: the authorization decision for one consumer, method and path. */
 export const policyCommand: Command = {
   name: 'policy',
-  summary: 'Explain authorization decisions',
   help: `Usage:
   rampart policy explain --consumer NAME --method M --path P [options]
 
