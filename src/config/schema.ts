@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { STAGE_DEFINITIONS } from '../stages/registry.js';
 import type { StageDefinition } from '../stages/definition.js';
 import { logSchema, observeSchema } from '../observe/config.js';
+import { authorizationSchema } from '../authz/config.js';
 
 const port = z.number().int().min(0).max(65_535);
 const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
@@ -194,6 +195,8 @@ export const configSchema = z
     /** Audit log, metrics, detectors and alert sinks (docs/observability.md). */
     observe: observeSchema.default(observeSchema.parse({})),
     upstreams: z.record(z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/), upstreamSchema).default({}),
+    /** Roles, function-level rules and method override (docs/authorization.md). */
+    authorization: authorizationSchema.default(authorizationSchema.parse({})),
     /** Stages applied to every route (before the route's own, within each phase). */
     stages: z.array(stageSchema).default([]),
     routes: z.array(routeSchema).default([]),

@@ -23,6 +23,9 @@ export const ERROR_CODES = {
   // authentication (stages add method-specific codes; bodies never say which part failed)
   RAMPART_AUTH_REQUIRED: { status: 401, title: 'Authentication required' },
   RAMPART_AUTH_INVALID_KEY: { status: 401, title: 'Invalid API key' },
+  // authorization (403 bodies never say which rule refused)
+  RAMPART_FORBIDDEN: { status: 403, title: 'Forbidden' },
+  RAMPART_METHOD_OVERRIDE: { status: 400, title: 'Method override not accepted' },
   // routing
   RAMPART_ROUTE_NOT_FOUND: { status: 404, title: 'Not found' },
   RAMPART_METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },

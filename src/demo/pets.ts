@@ -5,6 +5,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createUsersResource } from './users.js';
 
 interface Pet {
   id: number;
@@ -75,12 +76,15 @@ export async function startPetsApi(port = 0): Promise<RunningDemo> {
     return undefined;
   };
 
+  const users = createUsersResource({ send, problem, readJson });
+
   const server = createServer(async (req, res) => {
     try {
       const url = new URL(req.url ?? '/', 'http://demo');
       const caller = (req.headers['x-rampart-consumer'] as string | undefined) ?? 'anonymous';
       const parts = url.pathname.split('/').filter(Boolean);
       if (url.pathname === '/healthz') return send(res, 200, { status: 'ok' });
+      if (parts[0] === 'users') return await users(req, res, url);
       if (parts[0] !== 'pets') return problem(res, 404, 'not found');
       if (parts.length === 1) {
         if (req.method === 'GET') {

@@ -9,6 +9,7 @@ import { PHASE_INDEX } from '../core/phases.js';
 import type { Services } from '../core/services.js';
 import type { Stage } from '../core/stage.js';
 import { STAGES_BY_TYPE } from '../stages/registry.js';
+import { implicitAuthorizeStage } from '../stages/authorize/authorize.js';
 import { createUpstream, type Upstream } from './proxy.js';
 import type { ResponsePolicy } from './respond.js';
 import { Router, type CompiledRoute } from './router.js';
@@ -62,6 +63,12 @@ export async function buildRuntime(loaded: LoadedConfig, services: Services, res
     const routes: CompiledRoute[] = [];
     for (const route of config.routes) {
       const own = await create(route.stages, route);
+      const listed = [...globalStages, ...own];
+      if (!listed.some((s) => s.name === 'authorize')) {
+        // Deny by default: an authenticating route with no authorize stage refuses everyone.
+        const implicit = implicitAuthorizeStage(config, route, listed.some((s) => s.phase === 'authenticate'));
+        if (implicit !== undefined) own.push(implicit);
+      }
       const stages = [...globalStages, ...own].sort((a, b) => PHASE_INDEX[a.phase] - PHASE_INDEX[b.phase]);
       const requestStages = stages.filter((s) => s.handle !== undefined);
       const authenticators = requestStages.filter((s) => s.phase === 'authenticate');

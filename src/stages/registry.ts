@@ -6,6 +6,7 @@ import { apiKeyStage } from './api-key/api-key.js';
 import { openapiStage } from './openapi/openapi.js';
 import { wafStage } from './waf/waf.js';
 import { uploadStage } from './upload/upload.js';
+import { authorizeStage } from './authorize/authorize.js';
 
 /**
  * Every configurable stage type. A route's `stages` entries are validated against the union of
@@ -19,6 +20,7 @@ export const STAGE_DEFINITIONS = [
   openapiStage,
   wafStage,
   uploadStage,
+  authorizeStage,
 ] as const satisfies readonly StageDefinition[];
 
 export const STAGES_BY_TYPE: ReadonlyMap<string, StageDefinition> = new Map(

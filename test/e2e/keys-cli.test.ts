@@ -26,6 +26,7 @@ routes:
     upstream: pets
     stages:
       - { type: api_key, header: X-API-Key }
+      - { type: authorize, anyAuthenticated: true }   # deny by default otherwise
 `;
 
 type Spawned = Awaited<ReturnType<typeof spawnGateway>>;

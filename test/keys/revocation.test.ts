@@ -21,7 +21,7 @@ routes:
   - id: pets
     path: /pets/**
     upstream: pets
-    stages: [{ type: api_key }]
+    stages: [{ type: api_key }, { type: authorize, anyAuthenticated: true }]
 `;
 }
 

@@ -21,12 +21,14 @@ routes:
     upstream: pets
     stages:
       - { type: api_key }
+      - { type: authorize, anyAuthenticated: true }   # deny by default otherwise
   - id: query
     path: /q/**
     upstream: pets
     stripPrefix: /q
     stages:
       - { type: api_key, queryParam: api_key }
+      - { type: authorize, anyAuthenticated: true }   # deny by default otherwise
 ${extra}`;
 
 async function withAdminToken<T>(fn: () => Promise<T>): Promise<T> {

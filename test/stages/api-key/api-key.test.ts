@@ -14,6 +14,7 @@ routes:
     upstream: pets
     stages:
       - { type: api_key, header: X-API-Key }
+      - { type: authorize, anyAuthenticated: true }   # deny by default otherwise
 `;
 
 describe('api_key stage', () => {
