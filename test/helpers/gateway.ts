@@ -1,7 +1,8 @@
 /**
  * Test helpers: start a real gateway on ephemeral ports from a YAML config, and talk to it.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -152,4 +153,22 @@ export async function spawnGateway(configFile: string, options: { env?: NodeJS.P
         child.kill('SIGTERM');
       }),
   };
+}
+
+/**
+ * The quick start's rampart.yaml, made runnable from a temp dir: every port ephemeral and the
+ * `spec` paths of openapi stages made absolute.
+ */
+export function quickStartConfig(): string {
+  const config = parseYaml(readFileSync(join(ROOT, 'rampart.yaml'), 'utf8')) as {
+    listeners?: unknown;
+    admin?: unknown;
+    routes?: { stages?: { type: string; spec?: string }[] }[];
+  };
+  config.listeners = { https: { port: 0, host: '127.0.0.1' }, http: { port: 0, host: '127.0.0.1' } };
+  config.admin = { port: 0 };
+  for (const route of config.routes ?? []) {
+    for (const stage of route.stages ?? []) if (stage.type === 'openapi' && stage.spec !== undefined) stage.spec = join(ROOT, stage.spec);
+  }
+  return stringifyYaml(config);
 }

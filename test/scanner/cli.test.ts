@@ -78,9 +78,10 @@ describe('rampart scan (CLI)', () => {
 });
 
 describe('rampart lint (CLI)', () => {
-  it('prints a score, writes reports, and exits 1 on the quick-start config (no auth yet)', async () => {
+  it('prints a score, writes reports, and exits 1 on a config with findings (a route without authentication)', async () => {
     const out = tempDir();
-    const res = await cli(['lint', join(ROOT, 'rampart.yaml'), '--out', out, '--format', 'json,html']);
+    writeFileSync(join(out, 'open.yaml'), 'upstreams: { a: { url: builtin:pets } }\nroutes: [{ id: p, path: /pets/**, upstream: a }]\n');
+    const res = await cli(['lint', join(out, 'open.yaml'), '--out', out, '--format', 'json,html']);
     expect(res.code).toBe(1);
     expect(res.out).toMatch(/score \d+\/100/);
     expect(existsSync(join(out, 'rampart-lint.html'))).toBe(true);

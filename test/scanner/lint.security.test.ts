@@ -103,11 +103,10 @@ paths:
 });
 
 describe('runLint', () => {
-  it('lints the quick-start config: no authentication and no rate limit yet, admin on loopback', () => {
+  it('lints the quick-start config clean: every route authenticated, authorized and limited, admin on loopback', () => {
     const report = runLint({ file: join(ROOT, 'rampart.yaml') });
-    expect(ids(report.findings)).toContain('LINT-route-no-auth');
-    expect(ids(report.findings)).not.toContain('LINT-admin-exposed');
-    expect(report.score).toBeLessThan(100);
+    expect(ids(report.findings)).toEqual([]);
+    expect(report.score).toBe(100);
   });
 
   it('reports spec operations that no route covers', () => {
