@@ -3,7 +3,7 @@
  * JSON Schema (`rampart config schema`). Every default states its unit.
  */
 import { z } from 'zod';
-import { STAGE_DEFINITIONS } from '../stages/registry.js';
+import { STAGE_DEFINITIONS, STAGES_BY_TYPE } from '../stages/registry.js';
 import type { StageDefinition } from '../stages/definition.js';
 
 const port = z.number().int().min(0).max(65_535);
@@ -101,6 +101,12 @@ const tlsListenerSchema = z
     cert: z.string().optional(),
     /** PEM private key; reloaded when the file changes. */
     key: z.string().optional(),
+    /**
+     * PEM file of the CA(s) that sign client certificates. When set, the listener requests (never
+     * requires) a client certificate and verifies it against these CAs; `mtls` stages and
+     * certificate-bound `jwt` stages need it. Read at start (restart to change it).
+     */
+    clientCa: z.string().optional(),
     /** Lowest TLS version accepted. */
     minVersion: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2'),
     /** Strict-Transport-Security max-age, seconds (1 year). */
@@ -175,10 +181,30 @@ export const configSchema = z
     if ((https.cert === undefined) !== (https.key === undefined)) {
       ctx.addIssue({ code: 'custom', path: ['listeners', 'https', https.cert === undefined ? 'cert' : 'key'], message: 'cert and key must be given together' });
     }
+    checkAuthenticationStages(cfg, ctx);
     if (!cfg.listeners.https.enabled && cfg.listeners.http.mode === 'redirect' && cfg.listeners.http.enabled) {
       ctx.addIssue({ code: 'custom', path: ['listeners', 'http', 'mode'], message: 'redirect needs the https listener; use mode: serve' });
     }
   });
+
+/** `anonymous` must be a route's last authentication stage; client certificates need `listeners.https.clientCa`. */
+type StageRef = { readonly type: string; readonly certificateBound?: boolean };
+function checkAuthenticationStages(
+  cfg: { stages: readonly StageRef[]; routes: readonly { stages: readonly StageRef[] }[]; listeners: { https: { clientCa?: string | undefined } } },
+  ctx: z.core.$RefinementCtx,
+): void {
+  const usesCertificates = (s: StageRef): boolean => s.type === 'mtls' || s.certificateBound === true;
+  cfg.routes.forEach((route, i) => {
+    const auth = [...cfg.stages, ...route.stages].filter((s) => STAGES_BY_TYPE.get(s.type)?.phase === 'authenticate');
+    const anon = auth.findIndex((s) => s.type === 'anonymous');
+    if (anon !== -1 && anon !== auth.length - 1) {
+      ctx.addIssue({ code: 'custom', path: ['routes', i, 'stages'], message: 'anonymous must be the last authentication stage (after the global ones too)' });
+    }
+    if (cfg.listeners.https.clientCa === undefined && auth.some(usesCertificates)) {
+      ctx.addIssue({ code: 'custom', path: ['routes', i, 'stages'], message: 'client certificates need listeners.https.clientCa' });
+    }
+  });
+}
 
 export type RampartConfig = z.infer<typeof configSchema>;
 export type RouteConfig = RampartConfig['routes'][number];

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { EventSink } from './events.js';
+import type { TokenRevocations } from '../auth/revocation.js';
 
 /**
  * Long-lived components shared by every stage of a running gateway: the logger, the event sink,
@@ -8,4 +9,6 @@ import type { EventSink } from './events.js';
 export interface Services {
   readonly logger: Logger;
   readonly emit: EventSink;
+  /** Revoked token ids (OAuth server, RFC 7009); the jwt stage refuses them. Absent: no revocation list. */
+  tokenRevocations?: TokenRevocations;
 }

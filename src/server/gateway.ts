@@ -15,7 +15,7 @@ import { startPetsApi, type RunningDemo } from '../demo/pets.js';
 import { startAdminServer, type AdminServer } from '../admin/server.js';
 import { createRequestHandler } from './handler.js';
 import { buildRuntime, type Runtime } from './runtime.js';
-import { resolveCertificate, secureContextOptions, watchCertificate, type CertificateFiles } from './tls.js';
+import { clientCertificateOptions, resolveCertificate, secureContextOptions, watchCertificate, type CertificateFiles } from './tls.js';
 import { clientErrorToProblem, writeRawProblem } from './client-error.js';
 import { createLogger } from './logger.js';
 
@@ -105,7 +105,10 @@ export class Gateway {
     const { https, http } = config.listeners;
     if (https.enabled) {
       const files = await resolveCertificate(https, loaded.baseDir, logger);
-      const server = createHttpsServer({ ...serverOptions, ...secureContextOptions(files, https.minVersion) }, createRequestHandler(current, this.services, true));
+      const server = createHttpsServer(
+        { ...serverOptions, ...secureContextOptions(files, https.minVersion), ...clientCertificateOptions(files) },
+        createRequestHandler(current, this.services, true),
+      );
       this.stopCert = this.watchCert(server, files, https.minVersion);
       this.ports.https = await this.listen(server, https.host, https.port);
     }
