@@ -29,7 +29,8 @@ export function authFailure(
     data?: Record<string, unknown>;
   },
 ): RampartError {
-  ctx.emit({ type: 'auth.failure', severity: 'low', source: failure.source, code: failure.code, reason: failure.reason, data: failure.data });
+  const data = ctx.attemptedPrincipal === undefined ? failure.data : { ...failure.data, attemptedPrincipal: ctx.attemptedPrincipal };
+  ctx.emit({ type: 'auth.failure', severity: 'low', source: failure.source, code: failure.code, reason: failure.reason, data });
   const challenge = failure.challenge.startsWith('Bearer') ? `${failure.challenge}, error="invalid_token"` : failure.challenge;
   return new RampartError(failure.code, DETAIL[failure.code]!, { headers: { 'www-authenticate': challenge }, reason: failure.reason });
 }
