@@ -3,12 +3,13 @@ import { corsStage } from './cors/cors.js';
 import { jwtStage } from './jwt/jwt.js';
 import { mtlsStage } from './mtls/mtls.js';
 import { anonymousStage } from './anonymous/anonymous.js';
+import { introspectionStage } from './introspection/introspection.js';
 
 /**
  * Every configurable stage type. A route's `stages` entries are validated against the union of
  * these option schemas (discriminated by `type`). Add a stage by adding its definition here.
  */
-export const STAGE_DEFINITIONS = [corsStage, jwtStage, mtlsStage, anonymousStage] as const satisfies readonly StageDefinition[];
+export const STAGE_DEFINITIONS = [corsStage, jwtStage, introspectionStage, mtlsStage, anonymousStage] as const satisfies readonly StageDefinition[];
 
 export const STAGES_BY_TYPE: ReadonlyMap<string, StageDefinition> = new Map(
   STAGE_DEFINITIONS.map((d) => [d.type, d as StageDefinition]),
