@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { STAGE_DEFINITIONS, STAGES_BY_TYPE } from '../stages/registry.js';
 import type { StageDefinition } from '../stages/definition.js';
+import { oauthConfigSchema } from '../oauth/config.js';
 
 const port = z.number().int().min(0).max(65_535);
 const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
@@ -166,6 +167,8 @@ export const configSchema = z
     /** Stages applied to every route (before the route's own, within each phase). */
     stages: z.array(stageSchema).default([]),
     routes: z.array(routeSchema).default([]),
+    /** Built-in OAuth 2.0 authorization server (docs/authentication.md). Absent: none. */
+    oauth: oauthConfigSchema.optional(),
   })
   .strict()
   .superRefine((cfg, ctx) => {

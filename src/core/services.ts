@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { EventSink } from './events.js';
 import type { TokenRevocations } from '../auth/revocation.js';
+import type { OAuthServer } from '../oauth/server.js';
 
 /**
  * Long-lived components shared by every stage of a running gateway: the logger, the event sink,
@@ -11,4 +12,6 @@ export interface Services {
   readonly emit: EventSink;
   /** Revoked token ids (OAuth server, RFC 7009); the jwt stage refuses them. Absent: no revocation list. */
   tokenRevocations?: TokenRevocations;
+  /** The built-in OAuth 2.0 server, when the config has an `oauth:` section. */
+  oauth?: OAuthServer;
 }

@@ -18,6 +18,8 @@ import { buildRuntime, type Runtime } from './runtime.js';
 import { clientCertificateOptions, resolveCertificate, secureContextOptions, watchCertificate, type CertificateFiles } from './tls.js';
 import { clientErrorToProblem, writeRawProblem } from './client-error.js';
 import { createLogger } from './logger.js';
+import { OAuthServer } from '../oauth/server.js';
+import { oauthAdminRoutes } from '../oauth/admin.js';
 
 export interface GatewayOptions {
   /** Path of rampart.yaml. */
@@ -91,6 +93,11 @@ export class Gateway {
   private async open(loaded: LoadedConfig): Promise<void> {
     const { config } = loaded;
     const { logger } = this.services;
+    if (config.oauth !== undefined) {
+      const oauth = await OAuthServer.start(config.oauth, { storeUrl: config.store, baseDir: loaded.baseDir, logger });
+      this.services.oauth = oauth;
+      this.services.tokenRevocations = oauth.revocations;
+    }
     this.runtime = await buildRuntime(loaded, this.services, this.resolveBuiltin);
     const current = (): Runtime => this.runtime;
     const limits = config.limits;
@@ -124,7 +131,8 @@ export class Gateway {
       if (!isLoopback(config.admin.host)) {
         throw new ConfigError([`admin.host: ${config.admin.host} is not a loopback address; the admin API is only served on loopback`], loaded.file ?? '<inline>');
       }
-      this.admin = await startAdminServer(config.admin, this.services, { ready: () => this.runtime !== undefined });
+      const routes = this.services.oauth === undefined ? [] : oauthAdminRoutes(this.services.oauth, this.services.emit);
+      this.admin = await startAdminServer(config.admin, this.services, { ready: () => this.runtime !== undefined, routes });
       this.ports.admin = this.admin.port;
     }
     if (this.options.watch !== false && loaded.file !== undefined) this.watchConfig(loaded.file);
@@ -223,6 +231,7 @@ export class Gateway {
     await this.admin?.close();
     await this.runtime?.close();
     for (const demo of this.demos.values()) await (await demo).close();
+    await this.services.oauth?.close();
     this.services.logger.flush?.();
   }
 }

@@ -78,7 +78,9 @@ export const jwtStage = defineStage({
       ...(options.typ !== undefined ? { typ: options.typ } : {}),
     };
     const cache = new Map<string, Verified>();
-    const getKey = (header: { alg?: string; kid?: string }) => keys.resolve(header);
+    const own = services.oauth;
+    if (options.ownIssuer && own === undefined) throw new Error('jwt ownIssuer needs the top-level oauth: section');
+    const getKey = options.ownIssuer ? (header: { alg?: string; kid?: string }) => own!.keys.resolve(header) : (header: { alg?: string; kid?: string }) => keys.resolve(header);
 
     const fail = (ctx: RequestContext, reason: string): never => {
       throw authFailure(ctx, { source: 'jwt', code: 'RAMPART_AUTH_INVALID_TOKEN', reason, challenge });

@@ -26,6 +26,8 @@ export const jwtOptions = z
     audience: stringOrList,
     /** Signature algorithms allowed on this route. `none` does not exist here. */
     algorithms: z.array(z.enum(JWS_ALGORITHMS)).min(1),
+    /** Verify with the keys of the built-in OAuth server (top-level `oauth:`), in process. */
+    ownIssuer: z.boolean().default(false),
     /** URL of the issuer's JWKS (`https://idp/.well-known/jwks.json`). */
     jwksUrl: idpUrl.optional(),
     /** Static public keys as JWK objects. */
@@ -64,14 +66,14 @@ export const jwtOptions = z
     cacheEntries: z.number().int().min(0).max(1_000_000).default(10_000),
   })
   .strict()
-  .refine((o) => o.jwksUrl !== undefined || o.keys !== undefined || o.pem !== undefined || o.secret !== undefined, {
-    message: 'give at least one key source: jwksUrl, keys, pem or secret',
+  .refine((o) => o.ownIssuer || o.jwksUrl !== undefined || o.keys !== undefined || o.pem !== undefined || o.secret !== undefined, {
+    message: 'give at least one key source: ownIssuer, jwksUrl, keys, pem or secret',
   })
   .refine((o) => o.algorithms.some(isHmac) === (o.secret !== undefined), {
     message: 'HS* algorithms need a secret, and a secret needs an HS* algorithm',
     path: ['algorithms'],
   })
-  .refine((o) => !o.algorithms.some(isHmac) || (o.jwksUrl === undefined && o.keys === undefined && o.pem === undefined), {
+  .refine((o) => !o.algorithms.some(isHmac) || (!o.ownIssuer && o.jwksUrl === undefined && o.keys === undefined && o.pem === undefined), {
     // One route, one family: mixing makes every token's algorithm choose which key type is used.
     message: 'HS* algorithms cannot be combined with public keys on one route',
     path: ['algorithms'],
