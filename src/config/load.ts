@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { parseDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { configSchema, type RampartConfig } from './schema.js';
+import { configSchema, crossReferenceIssues, type RampartConfig } from './schema.js';
 
 /** A loaded, validated, frozen configuration and where it came from. */
 export interface LoadedConfig {
@@ -47,10 +47,11 @@ export function parseConfigText(
 ): LoadedConfig {
   const source = options.file ?? '<inline>';
   const baseDir = options.baseDir ?? (options.file !== undefined ? dirname(options.file) : process.cwd());
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, lineCounter });
   if (doc.errors.length > 0) {
     throw new ConfigError(
-      doc.errors.map((e) => `line ${e.linePos?.[0]?.line ?? '?'}: ${e.message.split('\n')[0]}`),
+      doc.errors.map((e) => `line ${lineCounter.linePos(e.pos[0]).line}: ${e.message.split('\n')[0]}`),
       source,
     );
   }
@@ -59,7 +60,15 @@ export function parseConfigText(
   const interpolated = interpolate(raw, [], options.env ?? process.env, baseDir, problems);
   if (problems.length > 0) throw new ConfigError(problems, source);
   const parsed = configSchema.safeParse(interpolated);
-  if (!parsed.success) throw new ConfigError(formatIssues(parsed.error.issues), source);
+  if (!parsed.success) {
+    // zod skips refinements when the base shape fails; add the cross-section checks ourselves.
+    const found = formatIssues(parsed.error.issues);
+    for (const issue of crossReferenceIssues(interpolated)) {
+      const line = `${formatPath(issue.path)}: ${issue.message}`;
+      if (!found.includes(line)) found.push(line);
+    }
+    throw new ConfigError(found, source);
+  }
   return { config: deepFreeze(parsed.data), file: options.file, baseDir };
 }
 

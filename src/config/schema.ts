@@ -172,23 +172,40 @@ export const configSchema = z
   })
   .strict()
   .superRefine((cfg, ctx) => {
-    const ids = new Set<string>();
-    cfg.routes.forEach((route, i) => {
-      if (!(route.upstream in cfg.upstreams)) {
-        ctx.addIssue({ code: 'custom', path: ['routes', i, 'upstream'], message: `unknown upstream ${JSON.stringify(route.upstream)}` });
+    for (const issue of crossReferenceIssues(cfg)) ctx.addIssue({ code: 'custom', ...issue });
+    checkAuthenticationStages(cfg, ctx);
+  });
+
+/**
+ * Checks between sections (route → upstream, unique ids, paired cert/key). Written against loosely
+ * typed input so that it also runs when other parts of the file are invalid: every problem is
+ * reported in one pass.
+ */
+export function crossReferenceIssues(input: unknown): { path: (string | number)[]; message: string }[] {
+  const issues: { path: (string | number)[]; message: string }[] = [];
+  const cfg = (input ?? {}) as { upstreams?: unknown; routes?: unknown; listeners?: { https?: { cert?: unknown; key?: unknown; enabled?: unknown }; http?: { mode?: unknown; enabled?: unknown } } };
+  const upstreams = cfg.upstreams !== null && typeof cfg.upstreams === 'object' ? cfg.upstreams : {};
+  const ids = new Set<unknown>();
+  if (Array.isArray(cfg.routes)) {
+    cfg.routes.forEach((route: { upstream?: unknown; id?: unknown } | null, i) => {
+      if (route === null || typeof route !== 'object') return;
+      if (typeof route.upstream === 'string' && !Object.hasOwn(upstreams, route.upstream)) {
+        issues.push({ path: ['routes', i, 'upstream'], message: `unknown upstream ${JSON.stringify(route.upstream)}` });
       }
-      if (ids.has(route.id)) ctx.addIssue({ code: 'custom', path: ['routes', i, 'id'], message: `duplicate route id ${JSON.stringify(route.id)}` });
+      if (ids.has(route.id)) issues.push({ path: ['routes', i, 'id'], message: `duplicate route id ${JSON.stringify(route.id)}` });
       ids.add(route.id);
     });
-    const { https } = cfg.listeners;
-    if ((https.cert === undefined) !== (https.key === undefined)) {
-      ctx.addIssue({ code: 'custom', path: ['listeners', 'https', https.cert === undefined ? 'cert' : 'key'], message: 'cert and key must be given together' });
-    }
-    checkAuthenticationStages(cfg, ctx);
-    if (!cfg.listeners.https.enabled && cfg.listeners.http.mode === 'redirect' && cfg.listeners.http.enabled) {
-      ctx.addIssue({ code: 'custom', path: ['listeners', 'http', 'mode'], message: 'redirect needs the https listener; use mode: serve' });
-    }
-  });
+  }
+  const https = cfg.listeners?.https ?? {};
+  if ((https.cert === undefined) !== (https.key === undefined)) {
+    issues.push({ path: ['listeners', 'https', https.cert === undefined ? 'cert' : 'key'], message: 'cert and key must be given together' });
+  }
+  const http = cfg.listeners?.http ?? {};
+  if (https.enabled === false && http.enabled !== false && (http.mode ?? 'redirect') === 'redirect') {
+    issues.push({ path: ['listeners', 'http', 'mode'], message: 'redirect needs the https listener; use mode: serve' });
+  }
+  return issues;
+}
 
 /** `anonymous` must be a route's last authentication stage; client certificates need `listeners.https.clientCa`. */
 type StageRef = { readonly type: string; readonly certificateBound?: boolean };

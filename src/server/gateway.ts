@@ -2,7 +2,7 @@
  * A running gateway process: listeners (HTTPS, HTTP redirect or plain serving, admin), the live
  * config (hot reload), the built-in demo upstream and shared services.
  */
-import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpServer, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { watch, type FSWatcher } from 'node:fs';
@@ -137,6 +137,7 @@ export class Gateway {
     }
     if (this.options.watch !== false && loaded.file !== undefined) this.watchConfig(loaded.file);
     logger.info({ ports: this.ports }, 'rampart gateway started');
+    logger.flush(); // the log destination batches writes; operators and scripts wait for this line
   }
 
   private listen(server: Server, host: string, port: number): Promise<number> {
@@ -148,6 +149,15 @@ export class Gateway {
       }
       const problem = clientErrorToProblem(err);
       this.services.logger.info({ code: problem.code, reason: problem.reason, peer: socket.remoteAddress }, 'client error');
+      // Bytes after a request we are still answering failed to parse (e.g. the tail of a smuggling
+      // attempt): finish that response, then close; a second response would desynchronise the client.
+      // `_httpMessage` is the socket's current response: Node's own default clientError handler reads it too.
+      const pending = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+      if (pending !== undefined && pending !== null) {
+        if (pending.writableFinished) socket.destroy();
+        else pending.once('finish', () => socket.destroy());
+        return;
+      }
       writeRawProblem(socket, problem);
     });
     return new Promise((resolve, reject) => {
@@ -214,8 +224,11 @@ export class Gateway {
     return { ok: true };
   }
 
-  /** Closes listeners (waiting for in-flight requests), pools and the demo upstream. */
-  async stop(): Promise<void> {
+  /**
+   * Closes listeners, letting in-flight requests finish for up to `graceMs` before cutting the
+   * remaining connections, then pools and the demo upstream.
+   */
+  async stop(graceMs = 10_000): Promise<void> {
     clearTimeout(this.reloadTimer);
     this.watcher?.close();
     this.stopCert?.();
@@ -223,13 +236,17 @@ export class Gateway {
       this.servers.map(
         (s) =>
           new Promise<void>((resolve) => {
-            s.close(() => resolve());
+            const force = setTimeout(() => s.closeAllConnections(), graceMs);
+            s.close(() => {
+              clearTimeout(force);
+              resolve();
+            });
             s.closeIdleConnections();
           }),
       ),
     );
     await this.admin?.close();
-    await this.runtime?.close();
+    await this.runtime?.close(graceMs);
     for (const demo of this.demos.values()) await (await demo).close();
     await this.services.oauth?.close();
     this.services.logger.flush?.();

@@ -54,6 +54,7 @@ export function createRequestHandler(
       if (config.log.access) logAccess(services.logger, ctx);
     };
     res.once('close', complete);
+    if (ctx.hasBody && !req.complete) guardBodyDeadline(ctx, config.limits.requestTimeoutMs, runtime);
 
     const deny = (err: unknown, stage: string): void => {
       const e = toRampartError(err);
@@ -101,6 +102,24 @@ export function createRequestHandler(
       failed(err);
     }
   };
+}
+
+/**
+ * Node's own requestTimeout does not fire once a request is being streamed to a handler, so a
+ * client trickling its body would hold a connection and an upstream slot. Enforce the whole-request
+ * deadline ourselves: 408 if nothing was answered yet, otherwise cut the connection.
+ */
+function guardBodyDeadline(ctx: RequestContext, timeoutMs: number, runtime: Runtime): void {
+  const timer = setTimeout(() => {
+    if (ctx.req.complete) return;
+    ctx.decidedBy ??= 'guard';
+    ctx.reason = 'request body not received in time';
+    if (!ctx.res.headersSent) sendProblem(ctx, new RampartError('RAMPART_REQUEST_TIMEOUT', 'The request was not received in time.'), runtime.policy);
+    ctx.req.socket.destroy();
+  }, timeoutMs);
+  timer.unref();
+  ctx.req.once('end', () => clearTimeout(timer));
+  ctx.res.once('close', () => clearTimeout(timer));
 }
 
 /**

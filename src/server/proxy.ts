@@ -130,7 +130,12 @@ export function forward(
   } else if (ctx.hasBody) {
     const cl = ctx.req.headers['content-length'];
     if (cl !== undefined) headers['content-length'] = cl;
-    body = ctx.req.pipe(new BodyLimit(ctx.maxBodyBytes, ctx));
+    const limited = new BodyLimit(ctx.maxBodyBytes, ctx);
+    // pipe() does not propagate a client that vanishes mid-body: fail the upstream request then.
+    ctx.req.once('close', () => {
+      if (!ctx.req.complete) limited.destroy(new RampartError('RAMPART_BAD_REQUEST', 'The client closed the connection mid-body.'));
+    });
+    body = ctx.req.pipe(limited);
   }
   const handler = new ProxyHandler(ctx, responseStages, policy, done);
   ctx.res.on('close', handler.onClientClose);

@@ -53,8 +53,9 @@ export function sendProblem(ctx: RequestContext, err: RampartError, policy: Resp
   };
   applySecurityHeaders(ctx, headers, policy);
   headers['cache-control'] = 'no-store';
-  // A client that sent a body we refused to read would block keep-alive reuse: close instead.
-  if (!ctx.req.complete && ctx.body === undefined && ctx.hasBody) headers['connection'] = 'close';
+  // After ambiguous framing the rest of the stream cannot be trusted to be a new request; and a
+  // client whose body we refused to read would block keep-alive reuse. Close in both cases.
+  if (err.code === 'RAMPART_REQUEST_SMUGGLING' || (!ctx.req.complete && ctx.body === undefined && ctx.hasBody)) headers['connection'] = 'close';
   res.writeHead(err.status, headers);
   res.end(ctx.method === 'HEAD' ? undefined : body);
   ctx.bytesOut = Buffer.byteLength(body);

@@ -25,7 +25,8 @@ export interface Runtime {
   readonly stages: readonly Stage[];
   /** Requests currently using this runtime. */
   inFlight: number;
-  close(): Promise<void>;
+  /** Closes pools once their requests finish; after `graceMs` (if given) the rest are cut. */
+  close(graceMs?: number): Promise<void>;
 }
 
 /** Resolves `builtin:NAME` upstream URLs to a running local server's URL. */
@@ -86,8 +87,11 @@ export async function buildRuntime(loaded: LoadedConfig, services: Services, res
       policy: { hsts: `max-age=${https.hstsMaxAgeSeconds}; includeSubDomains` },
       stages: allStages,
       inFlight: 0,
-      async close() {
-        await Promise.allSettled([...upstreams.values()].map((u) => u.pool.close()));
+      async close(graceMs?: number) {
+        const pools = [...upstreams.values()].map((u) => u.pool);
+        const force = graceMs === undefined ? undefined : setTimeout(() => pools.forEach((p) => void p.destroy()), graceMs);
+        await Promise.allSettled(pools.map((p) => p.close()));
+        clearTimeout(force);
         await Promise.allSettled(allStages.map((s) => s.close?.()));
       },
     };

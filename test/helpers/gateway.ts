@@ -5,12 +5,14 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import pino from 'pino';
 import { Agent, request } from 'undici';
 import { Gateway } from '../../src/server/gateway.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+/** Node flags that run the TypeScript sources from any working directory. */
+const TSX = ['--import', pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href];
 
 /** Listener block for tests: every port ephemeral. */
 export const TEST_LISTENERS = `
@@ -50,7 +52,7 @@ export async function startGateway(yaml: string, options: { watch?: boolean; dir
     https: `https://127.0.0.1:${gateway.ports.https}`,
     http: `http://127.0.0.1:${gateway.ports.http}`,
     admin: `http://127.0.0.1:${gateway.ports.admin}`,
-    stop: () => gateway.stop(),
+    stop: () => gateway.stop(1000),
   };
 }
 
@@ -87,7 +89,7 @@ export async function call(
 /** Runs `rampart ARGS` as a real process (through tsx) and collects its output. */
 export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args], {
+    const child = spawn(process.execPath, [...TSX, join(ROOT, 'src/cli/main.ts'), ...args], {
       cwd: options.cwd ?? ROOT,
       env: { ...process.env, ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -109,14 +111,14 @@ export async function spawnGateway(configFile: string, options: { env?: NodeJS.P
   logs: () => string;
   stop(): Promise<number | null>;
 }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'start', '--config', configFile, ...(options.args ?? [])], {
+  const child = spawn(process.execPath, [...TSX, join(ROOT, 'src/cli/main.ts'), 'start', '--config', configFile, ...(options.args ?? [])], {
     cwd: options.cwd ?? ROOT,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let logs = '';
   const ports = await new Promise<{ https?: number; http?: number; admin?: number }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${logs}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${logs}`)), 60_000);
     const onData = (d: Buffer): void => {
       logs += d.toString();
       for (const line of logs.split('\n')) {
