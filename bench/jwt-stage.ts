@@ -6,9 +6,11 @@ import pino from 'pino';
 import { exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import { jwtStage } from '../src/stages/jwt/jwt.js';
 import { jwtOptions } from '../src/stages/jwt/options.js';
+import type { Services } from '../src/core/services.js';
 const { privateKey, publicKey } = await generateKeyPair('ES256');
 const token = await new SignJWT({}).setProtectedHeader({ alg: 'ES256' }).setIssuer('i').setAudience('a').setSubject('s').setExpirationTime('2h').sign(privateKey);
-const services = { logger: pino({ level: 'silent' }), emit: () => undefined };
+// The jwt stage uses only the logger and the optional revocation list of the services.
+const services = { logger: pino({ level: 'silent' }), emit: () => undefined } as unknown as Services;
 for (const cacheEntries of [10000, 0]) {
   const stage = await jwtStage.create(jwtOptions.parse({ type: 'jwt', issuer: 'i', audience: 'a', algorithms: ['ES256'], pem: [await exportSPKI(publicKey)], cacheEntries }), { services, config: {} as never, route: undefined, baseDir: '.' });
   const ctx = { req: { headers: { authorization: `Bearer ${token}` }, socket: {} }, identity: undefined, emit() {} } as never;

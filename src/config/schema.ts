@@ -28,6 +28,10 @@ export const limitsSchema = z
     requestTimeoutMs: z.number().int().min(100).default(30_000),
     /** Idle keep-alive time for client connections, milliseconds. */
     keepAliveTimeoutMs: z.number().int().min(100).default(5_000),
+    /** Open connections per client address (trusted proxies exempt); more are closed at once. */
+    maxConnectionsPerIp: z.number().int().min(1).default(256),
+    /** Open client connections per listener; more are closed at once. */
+    maxConnections: z.number().int().min(1).default(20_000),
   })
   .strict();
 
@@ -138,6 +142,40 @@ const adminSchema = z
   })
   .strict();
 
+const MASTER_KEY = /^[A-Za-z0-9_-]{1,32}:[A-Za-z0-9+/]{43}=$/;
+/** `${env:X:-}` of an unset variable gives '': treated as not configured. */
+const optionalSecret = (schema: z.ZodString) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
+
+const secretsSchema = z
+  .object({
+    /** HMAC pepper for API keys and admin tokens, ≥ 32 characters. Unset: generated once into `.rampart/secrets.json` (development only; warned). */
+    pepper: optionalSecret(z.string().min(32, 'must have at least 32 characters')),
+    /** Master key for secrets at rest: `ID:BASE64` of 32 random bytes. Unset: generated like the pepper. */
+    masterKey: optionalSecret(z.string().regex(MASTER_KEY, 'must be ID:BASE64 of 32 bytes (e.g. k2:$(openssl rand -base64 32))')),
+    /** Older master keys still accepted for decryption while `rampart secrets rotate-master` runs. */
+    previousMasterKeys: z.array(z.string().regex(MASTER_KEY, 'must be ID:BASE64 of 32 bytes')).default([]),
+  })
+  .strict();
+
+const keysSchema = z
+  .object({
+    /** Keys this gateway accepts: `rk_live_…` or `rk_test_…`; a key of the other environment is refused. */
+    environment: z.enum(['live', 'test']).default('live'),
+    /** How long a verified key stays cached, milliseconds. Revocation and suspension bypass it. */
+    cacheTtlMs: z.number().int().min(0).max(300_000).default(30_000),
+    /** How long an unknown key stays cached as unknown, milliseconds. */
+    negativeCacheTtlMs: z.number().int().min(0).max(300_000).default(5_000),
+    /** Entries per cache (positive and negative), count. */
+    cacheMaxEntries: z.number().int().min(16).max(10_000_000).default(100_000),
+    /** Last-used times are written in one batch this often, milliseconds. */
+    lastUsedFlushMs: z.number().int().min(100).default(10_000),
+    /** Store poll for revocations from other processes, milliseconds (also with Redis, as a safety net). */
+    revocationPollMs: z.number().int().min(50).max(60_000).default(500),
+    /** Redis pub/sub channel for revocations when `counters` is a redis:// URL. */
+    revocationChannel: z.string().min(1).default('rampart:revocations'),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     listeners: z
@@ -150,6 +188,9 @@ export const configSchema = z
     admin: adminSchema.default(adminSchema.parse({})),
     /** `sqlite:PATH` (default) or `postgres://…`. */
     store: z.string().refine((s) => s.startsWith('sqlite:') || /^postgres(ql)?:\/\//.test(s), 'must be sqlite:PATH or postgres://…').default('sqlite:.rampart/rampart.db'),
+    secrets: secretsSchema.default(secretsSchema.parse({})),
+    /** API key verification: environment, caches, revocation propagation. */
+    keys: keysSchema.default(keysSchema.parse({})),
     /** `memory` (default) or `redis://…`. */
     counters: z.string().refine((s) => s === 'memory' || /^rediss?:\/\//.test(s), 'must be memory or redis://…').default('memory'),
     /** Peers whose X-Forwarded-For / Forwarded / X-Request-Id headers are believed. */

@@ -26,17 +26,28 @@ export const ERROR_CODES = {
   RAMPART_AUTH_INVALID_CERTIFICATE: { status: 401, title: 'Client certificate not accepted' },
   RAMPART_AUTH_UNAVAILABLE: { status: 503, title: 'Authentication service unavailable' },
   RAMPART_OAUTH_ERROR: { status: 400, title: 'OAuth request refused' },
+  RAMPART_AUTH_INVALID_KEY: { status: 401, title: 'Invalid API key' },
   // routing
   RAMPART_ROUTE_NOT_FOUND: { status: 404, title: 'Not found' },
   RAMPART_METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
+  // rate limiting and brute-force protection (src/stages/rate-limit/)
+  RAMPART_RATE_LIMITED: { status: 429, title: 'Too many requests' },
+  RAMPART_RATE_LIMIT_UNAVAILABLE: { status: 503, title: 'Rate limit cannot be checked' },
+  RAMPART_AUTH_LOCKED_OUT: { status: 429, title: 'Too many failed authentications' },
   // forward
   RAMPART_UPSTREAM_UNAVAILABLE: { status: 502, title: 'Upstream unavailable' },
   RAMPART_UPSTREAM_TIMEOUT: { status: 504, title: 'Upstream timeout' },
   RAMPART_UPSTREAM_BAD_RESPONSE: { status: 502, title: 'Invalid upstream response' },
   // admin API
   RAMPART_ADMIN_FORBIDDEN: { status: 403, title: 'Admin action not allowed' },
+  RAMPART_ADMIN_UNAUTHORIZED: { status: 401, title: 'Admin token required' },
+  RAMPART_ADMIN_RATE_LIMITED: { status: 429, title: 'Too many failed admin logins' },
+  RAMPART_ADMIN_INVALID_INPUT: { status: 400, title: 'Invalid admin request' },
+  RAMPART_ADMIN_NOT_FOUND: { status: 404, title: 'No such admin resource' },
+  RAMPART_ADMIN_CONFLICT: { status: 409, title: 'Conflicting admin resource' },
   // generic
   RAMPART_SERVICE_UNAVAILABLE: { status: 503, title: 'Service unavailable' },
+  RAMPART_STORE_UNAVAILABLE: { status: 503, title: 'Store unavailable' },
   RAMPART_INTERNAL: { status: 500, title: 'Internal error' },
 } as const satisfies Record<string, { status: number; title: string }>;
 

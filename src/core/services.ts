@@ -2,6 +2,10 @@ import type { Logger } from 'pino';
 import type { EventSink } from './events.js';
 import type { TokenRevocations } from '../auth/revocation.js';
 import type { OAuthServer } from '../oauth/server.js';
+import type { CounterStore } from '../stores/counter-store.js';
+import type { Store } from '../stores/contracts.js';
+import type { KeyService } from '../keys/key-service.js';
+import type { SecretVault } from '../keys/secret-box.js';
 
 /**
  * Long-lived components shared by every stage of a running gateway: the logger, the event sink,
@@ -14,4 +18,12 @@ export interface Services {
   tokenRevocations?: TokenRevocations;
   /** The built-in OAuth 2.0 server, when the config has an `oauth:` section. */
   oauth?: OAuthServer;
+  /** Rate-limit, quota, concurrency and lockout counters (`counters:` in the config; shared by every process on Redis). */
+  readonly counters: CounterStore;
+  /** Consumers, keys, admin tokens, secrets (SQLite or PostgreSQL). */
+  readonly store: Store;
+  /** API key issue/rotate/revoke and cached verification. */
+  readonly keys: KeyService;
+  /** Encrypted named secrets (AES-256-GCM under the master key). */
+  readonly secrets: SecretVault;
 }

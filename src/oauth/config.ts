@@ -16,18 +16,9 @@ export const oauthConfigSchema = z
     algorithm: z.enum(['ES256', 'EdDSA']).default('ES256'),
     /** Signing-key rotation period, seconds (7 days). The next key is published one period ahead. */
     rotationSeconds: z.number().int().min(120).default(604_800),
-    /**
-     * 32-byte key (base64) that seals signing keys at rest; use `${env:RAMPART_OAUTH_KEY}`. Every
-     * process sharing a store needs the same one. Absent: one is generated under `.rampart/` (development).
-     */
-    encryptionKey: z.string().optional(),
     /** How often each process reloads the revocation list, milliseconds. */
     revocationPollMs: z.number().int().min(100).max(60_000).default(1_000),
   })
   .strict()
-  .refine((o) => o.tokenTtlSeconds < o.rotationSeconds, { message: 'tokenTtlSeconds must be shorter than rotationSeconds', path: ['tokenTtlSeconds'] })
-  .refine((o) => o.encryptionKey === undefined || Buffer.from(o.encryptionKey, 'base64').length === 32, {
-    message: 'encryptionKey must be 32 bytes, base64-encoded (openssl rand -base64 32)',
-    path: ['encryptionKey'],
-  });
+  .refine((o) => o.tokenTtlSeconds < o.rotationSeconds, { message: 'tokenTtlSeconds must be shorter than rotationSeconds', path: ['tokenTtlSeconds'] });
 export type OAuthConfig = z.infer<typeof oauthConfigSchema>;

@@ -1,12 +1,12 @@
 import type { Migration } from '../stores/migration.js';
 
 /**
- * Tables of the OAuth server: registered clients, signing keys (private parts sealed), revoked
- * token ids, and used `private_key_jwt` assertion ids (replay protection). Times are BIGINT
+ * Tables of the OAuth server: registered clients, revoked token ids, and used `private_key_jwt`
+ * assertion ids (replay protection); signing keys live in the shared `rampart_signing_keys`. Times are BIGINT
  * milliseconds; lists are JSON text.
  */
 const tables = `
-CREATE TABLE IF NOT EXISTS rampart_oauth_clients (
+CREATE TABLE rampart_oauth_clients (
   id TEXT PRIMARY KEY,
   name TEXT NOT NULL,
   secret_hash TEXT,
@@ -16,22 +16,14 @@ CREATE TABLE IF NOT EXISTS rampart_oauth_clients (
   created_at BIGINT NOT NULL,
   revoked_at BIGINT
 );
-CREATE TABLE IF NOT EXISTS rampart_oauth_signing_keys (
-  kid TEXT PRIMARY KEY,
-  alg TEXT NOT NULL,
-  period BIGINT NOT NULL,
-  public_jwk TEXT NOT NULL,
-  private_sealed TEXT NOT NULL,
-  created_at BIGINT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS rampart_oauth_revocations (
+CREATE TABLE rampart_oauth_revocations (
   jti TEXT PRIMARY KEY,
   client_id TEXT NOT NULL,
   expires_at BIGINT NOT NULL,
   revoked_at BIGINT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS rampart_oauth_revocations_revoked ON rampart_oauth_revocations (revoked_at);
-CREATE TABLE IF NOT EXISTS rampart_oauth_assertions (
+CREATE INDEX rampart_oauth_revocations_revoked ON rampart_oauth_revocations (revoked_at);
+CREATE TABLE rampart_oauth_assertions (
   jti TEXT PRIMARY KEY,
   expires_at BIGINT NOT NULL
 );

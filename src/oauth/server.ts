@@ -11,12 +11,11 @@ import { importPublicJwk } from '../auth/key-set.js';
 import { clientCertificate } from '../auth/certificate.js';
 import { authenticateClient, hashSecret, ASSERTION_ALGORITHMS } from './client-auth.js';
 import type { OAuthConfig } from './config.js';
-import { OAUTH_MIGRATIONS } from './migrations.js';
 import { RevocationList } from './revocations.js';
-import { aesGcmSealer, sealingKey } from './sealer.js';
 import { SigningKeyRing } from './signing-keys.js';
-import { openOAuthSql, type OpenedSql } from './sql.js';
 import { SqlOAuthStore, type OAuthClient, type OAuthStore } from './store.js';
+import type { Store } from '../stores/contracts.js';
+import type { SecretVault } from '../keys/secret-box.js';
 
 const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]{1,128}$/;
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
@@ -34,6 +33,15 @@ export function describeClient(c: OAuthClient): Record<string, unknown> {
   return { client_id: c.id, name: c.name, scopes: c.scopes, status: c.status, auth: c.jwks === null ? 'client_secret' : 'private_key_jwt', created_at: new Date(c.createdAt).toISOString(), revoked_at: c.revokedAt === null ? null : new Date(c.revokedAt).toISOString() };
 }
 
+export interface OAuthServerDeps {
+  /** The gateway's store: `sql` for the OAuth tables, signing-key records. */
+  readonly store: Store;
+  /** Private signing keys, as encrypted secrets `signing/<kid>`. */
+  readonly secrets: SecretVault;
+  readonly logger: Logger;
+  readonly now?: () => number;
+}
+
 class OAuthRefusal extends Error {
   constructor(readonly status: number, readonly error: string, readonly reason: string, readonly headers: Record<string, string> = {}) {
     super(reason);
@@ -42,7 +50,7 @@ class OAuthRefusal extends Error {
 
 /**
  * @example
- *   const oauth = await OAuthServer.start(config.oauth, { storeUrl: config.store, baseDir, logger });
+ *   const oauth = await OAuthServer.start(config.oauth, { store: services.store, secrets: services.secrets, logger });
  *   const { client_id, client_secret } = await oauth.createClient({ name: 'billing', scopes: ['pets:read'] });
  */
 export class OAuthServer {
@@ -55,11 +63,10 @@ export class OAuthServer {
   private constructor(
     readonly config: OAuthConfig,
     readonly store: OAuthStore,
-    private readonly sql: OpenedSql | undefined,
-    deps: { baseDir: string; logger: Logger; now?: () => number },
+    deps: OAuthServerDeps,
   ) {
     this.now = deps.now ?? Date.now;
-    this.keys = new SigningKeyRing(store, aesGcmSealer(sealingKey(config.encryptionKey, deps.baseDir, deps.logger)), {
+    this.keys = new SigningKeyRing(deps.store, deps.secrets, {
       alg: config.algorithm,
       rotationMs: config.rotationSeconds * 1000,
       now: this.now,
@@ -68,18 +75,10 @@ export class OAuthServer {
     this.tokenUrl = `${config.issuer}/oauth/token`;
   }
 
-  /** Opens the store (`storeUrl`, or a given `store`), prepares signing keys and the revocation list. */
-  static async start(
-    config: OAuthConfig,
-    deps: { storeUrl?: string; store?: OAuthStore; schema?: string; baseDir: string; logger: Logger; now?: () => number },
-  ): Promise<OAuthServer> {
-    let sql: OpenedSql | undefined;
-    let store = deps.store;
-    if (store === undefined) {
-      sql = await openOAuthSql(deps.storeUrl ?? 'sqlite:.rampart/rampart.db', { baseDir: deps.baseDir, migrations: OAUTH_MIGRATIONS, ...(deps.schema !== undefined ? { schema: deps.schema } : {}) });
-      store = new SqlOAuthStore(sql);
-    }
-    const server = new OAuthServer(config, store, sql, deps);
+  /** Prepares signing keys and the revocation list on the shared store (whose migrations created our tables). */
+  static async start(config: OAuthConfig, deps: OAuthServerDeps): Promise<OAuthServer> {
+    const store = new SqlOAuthStore(deps.store.sql);
+    const server = new OAuthServer(config, store, deps);
     try {
       await server.keys.sync();
       await server.revocations.start();
@@ -95,7 +94,6 @@ export class OAuthServer {
   async close(): Promise<void> {
     clearInterval(this.purgeTimer);
     this.revocations.close();
-    await this.sql?.close();
   }
 
   // ---- client management (admin API and CLI) ----

@@ -1,9 +1,10 @@
 /**
- * Storage contract of the OAuth server and its SQL implementation (SQLite and PostgreSQL alike).
- * Ids and times are chosen by the caller (milliseconds since the epoch).
+ * Storage contract of the OAuth server (clients, revocations, used assertion ids) and its SQL
+ * implementation over the shared store's `SqlExecutor` (SQLite and PostgreSQL alike). Signing keys
+ * use the shared `SigningKeyStore` and `SecretVault`. Ids and times (milliseconds) come from the caller.
  */
 import type { JWK } from 'jose';
-import type { OAuthSql } from './sql.js';
+import type { SqlExecutor } from '../stores/contracts.js';
 
 export interface OAuthClient {
   /** `client_id`. */
@@ -20,17 +21,6 @@ export interface OAuthClient {
   readonly revokedAt: number | null;
 }
 
-export interface SigningKeyRecord {
-  readonly kid: string;
-  readonly alg: 'ES256' | 'EdDSA';
-  /** Rotation period index (`floor(time / rotation)`) whose tokens this key signs. */
-  readonly period: number;
-  readonly publicJwk: JWK;
-  /** Private key as sealed PKCS#8 PEM (see `sealer.ts`). */
-  readonly privateSealed: string;
-  readonly createdAt: number;
-}
-
 export interface RevocationRecord {
   readonly jti: string;
   readonly clientId: string;
@@ -45,11 +35,6 @@ export interface OAuthStore {
   listClients(): Promise<OAuthClient[]>;
   /** Returns false when the id is unknown or already revoked. */
   revokeClient(id: string, at: number): Promise<boolean>;
-  /** Inserts unless a key for that kid exists (several processes may race to create one); true when inserted. */
-  addSigningKey(key: SigningKeyRecord): Promise<boolean>;
-  /** Keys of periods >= `fromPeriod`, oldest first. */
-  listSigningKeys(fromPeriod: number): Promise<SigningKeyRecord[]>;
-  deleteSigningKeysBefore(period: number): Promise<number>;
   /** Idempotent. */
   revokeToken(record: RevocationRecord): Promise<void>;
   /** Revocations recorded at or after `since` and not expired at `now`. */
@@ -78,24 +63,13 @@ function toClient(r: Row): OAuthClient {
   };
 }
 
-function toKey(r: Row): SigningKeyRecord {
-  return {
-    kid: String(r.kid),
-    alg: r.alg === 'EdDSA' ? 'EdDSA' : 'ES256',
-    period: num(r.period),
-    publicJwk: JSON.parse(String(r.public_jwk)) as JWK,
-    privateSealed: String(r.private_sealed),
-    createdAt: num(r.created_at),
-  };
-}
-
 /**
  * @example
  *   const store = new SqlOAuthStore(sql);
  *   await store.createClient({ id: 'c1', name: 'billing', secretHash, jwks: null, scopes: ['pets:read'], status: 'active', createdAt: Date.now(), revokedAt: null });
  */
 export class SqlOAuthStore implements OAuthStore {
-  constructor(private readonly sql: OAuthSql) {}
+  constructor(private readonly sql: SqlExecutor) {}
 
   async createClient(c: OAuthClient): Promise<void> {
     await this.sql.execute(
@@ -115,22 +89,6 @@ export class SqlOAuthStore implements OAuthStore {
 
   async revokeClient(id: string, at: number): Promise<boolean> {
     return (await this.sql.execute("UPDATE rampart_oauth_clients SET status = 'revoked', revoked_at = ? WHERE id = ? AND status = 'active'", [at, id])) > 0;
-  }
-
-  async addSigningKey(k: SigningKeyRecord): Promise<boolean> {
-    const changed = await this.sql.execute(
-      'INSERT INTO rampart_oauth_signing_keys (kid, alg, period, public_jwk, private_sealed, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
-      [k.kid, k.alg, k.period, JSON.stringify(k.publicJwk), k.privateSealed, k.createdAt],
-    );
-    return changed > 0;
-  }
-
-  async listSigningKeys(fromPeriod: number): Promise<SigningKeyRecord[]> {
-    return (await this.sql.query<Row>('SELECT * FROM rampart_oauth_signing_keys WHERE period >= ? ORDER BY period, kid', [fromPeriod])).map(toKey);
-  }
-
-  deleteSigningKeysBefore(period: number): Promise<number> {
-    return this.sql.execute('DELETE FROM rampart_oauth_signing_keys WHERE period < ?', [period]);
   }
 
   async revokeToken(r: RevocationRecord): Promise<void> {

@@ -18,6 +18,10 @@ import { buildRuntime, type Runtime } from './runtime.js';
 import { clientCertificateOptions, resolveCertificate, secureContextOptions, watchCertificate, type CertificateFiles } from './tls.js';
 import { clientErrorToProblem, writeRawProblem } from './client-error.js';
 import { createLogger } from './logger.js';
+import { openCounterStore } from '../stores/open-counter-store.js';
+import { limitsAdminRoutes } from '../stages/rate-limit/admin.js';
+import { openKeyComponents, type KeyComponents } from '../keys/open.js';
+import { adminSetup } from '../admin/setup.js';
 import { OAuthServer } from '../oauth/server.js';
 import { oauthAdminRoutes } from '../oauth/admin.js';
 
@@ -52,18 +56,25 @@ export class Gateway {
   readonly ports: GatewayPorts = {};
   readonly services: Services;
 
-  private constructor(private readonly options: GatewayOptions, initial: LoadedConfig) {
-    const logger = options.logger ?? createLogger(initial.config.log.level);
-    this.services = {
-      logger,
-      emit: (event) => logger.info({ event }, 'security event'),
-    };
+  private constructor(private readonly options: GatewayOptions, services: Services, private readonly keyComponents: KeyComponents) {
+    this.services = services;
   }
 
-  /** Loads the config, starts the demo upstream when used, and opens every listener. */
+  /** Loads the config, opens the store, starts the demo upstream when used, and opens every listener. */
   static async start(options: GatewayOptions): Promise<Gateway> {
     const loaded = loadConfigFile(options.configFile);
-    const gw = new Gateway(options, loaded);
+    const logger = options.logger ?? createLogger(loaded.config.log.level);
+    const components = await openKeyComponents(loaded.config, loaded.baseDir, logger);
+    const emit: Services['emit'] = (event) => logger.info({ event }, 'security event');
+    const services: Services = {
+      logger,
+      emit,
+      counters: openCounterStore(loaded.config.counters, { logger, emit }),
+      store: components.store,
+      keys: components.keys,
+      secrets: components.secrets,
+    };
+    const gw = new Gateway(options, services, components);
     try {
       await gw.open(loaded);
     } catch (err) {
@@ -93,8 +104,9 @@ export class Gateway {
   private async open(loaded: LoadedConfig): Promise<void> {
     const { config } = loaded;
     const { logger } = this.services;
+    await this.services.counters.ready(2000);
     if (config.oauth !== undefined) {
-      const oauth = await OAuthServer.start(config.oauth, { storeUrl: config.store, baseDir: loaded.baseDir, logger });
+      const oauth = await OAuthServer.start(config.oauth, { store: this.services.store, secrets: this.services.secrets, logger });
       this.services.oauth = oauth;
       this.services.tokenRevocations = oauth.revocations;
     }
@@ -131,8 +143,11 @@ export class Gateway {
       if (!isLoopback(config.admin.host)) {
         throw new ConfigError([`admin.host: ${config.admin.host} is not a loopback address; the admin API is only served on loopback`], loaded.file ?? '<inline>');
       }
-      const routes = this.services.oauth === undefined ? [] : oauthAdminRoutes(this.services.oauth, this.services.emit);
-      this.admin = await startAdminServer(config.admin, this.services, { ready: () => this.runtime !== undefined, routes });
+      const oauthRoutes = this.services.oauth === undefined ? [] : oauthAdminRoutes(this.services.oauth, this.services.emit);
+      this.admin = await startAdminServer(config.admin, this.services, {
+        ready: () => this.runtime !== undefined,
+        ...(await adminSetup(this.services, this.keyComponents.hasher, process.env, [...limitsAdminRoutes(this.services), ...oauthRoutes])),
+      });
       this.ports.admin = this.admin.port;
     }
     if (this.options.watch !== false && loaded.file !== undefined) this.watchConfig(loaded.file);
@@ -142,6 +157,7 @@ export class Gateway {
 
   private listen(server: Server, host: string, port: number): Promise<number> {
     this.servers.push(server);
+    this.limitConnections(server);
     server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
       if (err.code === 'ECONNRESET' || !socket.writable) {
         socket.destroy();
@@ -165,6 +181,32 @@ export class Gateway {
       server.listen(port, host, () => {
         server.off('error', reject);
         resolve((server.address() as AddressInfo).port);
+      });
+    });
+  }
+
+  /**
+   * Connection floods: a cap per client address (trusted proxies exempt: a load balancer carries
+   * many clients) and per listener. Excess connections are closed before any byte is parsed.
+   */
+  private limitConnections(server: Server): void {
+    const open = new Map<string, number>();
+    server.maxConnections = this.runtime.config.limits.maxConnections;
+    server.on('connection', (socket: Socket) => {
+      const { limits } = this.runtime.config;
+      const ip = socket.remoteAddress ?? '';
+      if (this.runtime.trusted.has(ip)) return;
+      const count = (open.get(ip) ?? 0) + 1;
+      if (count > limits.maxConnectionsPerIp) {
+        this.services.logger.warn({ clientIp: ip, open: count - 1 }, 'connection refused: too many open connections from this address');
+        socket.destroy();
+        return;
+      }
+      open.set(ip, count);
+      socket.once('close', () => {
+        const left = (open.get(ip) ?? 1) - 1;
+        if (left === 0) open.delete(ip);
+        else open.set(ip, left);
       });
     });
   }
@@ -247,8 +289,10 @@ export class Gateway {
     );
     await this.admin?.close();
     await this.runtime?.close(graceMs);
+    await this.services.counters.close();
     for (const demo of this.demos.values()) await (await demo).close();
     await this.services.oauth?.close();
+    await this.keyComponents.close();
     this.services.logger.flush?.();
   }
 }
@@ -262,6 +306,7 @@ function applyTimeouts(server: Server, config: RampartConfig): void {
   server.headersTimeout = config.limits.headersTimeoutMs;
   server.requestTimeout = config.limits.requestTimeoutMs;
   server.keepAliveTimeout = config.limits.keepAliveTimeoutMs;
+  server.maxConnections = config.limits.maxConnections;
 }
 
 function isLoopback(host: string): boolean {

@@ -20,6 +20,7 @@ export interface StageDeps {
  */
 export interface StageDefinition<S extends z.ZodObject = z.ZodObject> {
   readonly type: string;
+  /** Phase of its stages; a type whose phase depends on its options (rate-limit) gives the usual one here, and the pipeline orders by each stage's own `phase`. */
   readonly phase: Phase;
   readonly options: S;
   create(options: z.infer<S>, deps: StageDeps): Stage | Promise<Stage>;

@@ -5,12 +5,25 @@ import { mtlsStage } from './mtls/mtls.js';
 import { anonymousStage } from './anonymous/anonymous.js';
 import { introspectionStage } from './introspection/introspection.js';
 import { oauth2ServerStage } from './oauth2-server/oauth2-server.js';
+import { rateLimitStage } from './rate-limit/rate-limit.js';
+import { lockoutStage } from './rate-limit/lockout.js';
+import { apiKeyStage } from './api-key/api-key.js';
 
 /**
  * Every configurable stage type. A route's `stages` entries are validated against the union of
  * these option schemas (discriminated by `type`). Add a stage by adding its definition here.
  */
-export const STAGE_DEFINITIONS = [corsStage, jwtStage, introspectionStage, mtlsStage, anonymousStage, oauth2ServerStage] as const satisfies readonly StageDefinition[];
+export const STAGE_DEFINITIONS = [
+  corsStage,
+  apiKeyStage,
+  jwtStage,
+  introspectionStage,
+  mtlsStage,
+  anonymousStage,
+  rateLimitStage,
+  lockoutStage,
+  oauth2ServerStage,
+] as const satisfies readonly StageDefinition[];
 
 export const STAGES_BY_TYPE: ReadonlyMap<string, StageDefinition> = new Map(
   STAGE_DEFINITIONS.map((d) => [d.type, d as StageDefinition]),

@@ -2,41 +2,33 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import pino from 'pino';
 import { generateKeyPair, exportJWK } from 'jose';
-import { startAdminServer, type AdminServer } from '../../src/admin/server.js';
-import { RampartError } from '../../src/core/errors.js';
-import { OAuthServer } from '../../src/oauth/server.js';
-import { oauthAdminRoutes } from '../../src/oauth/admin.js';
-import { oauthConfigSchema } from '../../src/oauth/config.js';
-import { runCli, tempDir } from '../helpers/gateway.js';
+import type { OAuthServer } from '../../src/oauth/server.js';
+import { runCli, startGateway, tempDir, TEST_LISTENERS, type TestGateway } from '../helpers/gateway.js';
 
-const TOKEN = 'test-admin-token';
+const TOKEN = randomBytes(24).toString('hex');
+let gw: TestGateway;
 let oauth: OAuthServer;
-let admin: AdminServer;
 let env: NodeJS.ProcessEnv;
 let url: string;
 
 beforeAll(async () => {
-  const logger = pino({ level: 'silent' });
   const dir = tempDir();
-  oauth = await OAuthServer.start(oauthConfigSchema.parse({ issuer: 'https://auth.test', encryptionKey: randomBytes(32).toString('base64') }), { storeUrl: `sqlite:${join(dir, 'r.db')}`, baseDir: dir, logger });
-  // The admin token check belongs to the admin module; this stand-in accepts one fixed token.
-  admin = await startAdminServer({ host: '127.0.0.1', port: 0 }, { logger, emit: () => undefined }, {
-    ready: () => true,
-    routes: oauthAdminRoutes(oauth, () => undefined),
-    authenticate: (req) => {
-      if (req.headers.authorization !== `Bearer ${TOKEN}`) throw new RampartError('RAMPART_AUTH_REQUIRED', 'Admin token required.');
-      return { id: 't1', name: 'test', role: 'admin' };
-    },
-  });
-  url = `http://127.0.0.1:${admin.port}`;
+  // RAMPART_ADMIN_TOKEN in the gateway's environment registers that admin token (the contract).
+  process.env.RAMPART_ADMIN_TOKEN = TOKEN;
+  try {
+    gw = await startGateway(`${TEST_LISTENERS}
+store: sqlite:${join(dir, 'rampart.db')}
+oauth: { issuer: "https://auth.test" }
+`, { dir });
+  } finally {
+    delete process.env.RAMPART_ADMIN_TOKEN;
+  }
+  oauth = gw.gateway.services.oauth!;
+  url = gw.admin;
   env = { RAMPART_ADMIN_TOKEN: TOKEN };
 });
-afterAll(async () => {
-  await admin?.close();
-  await oauth?.close();
-});
+afterAll(async () => gw?.stop());
 
 // Each case spawns real CLI processes (tsx): generous time on a loaded machine.
 describe('rampart clients', { timeout: 120_000 }, () => {

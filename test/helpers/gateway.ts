@@ -118,7 +118,11 @@ export async function spawnGateway(configFile: string, options: { env?: NodeJS.P
   });
   let logs = '';
   const ports = await new Promise<{ https?: number; http?: number; admin?: number }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${logs}`)), 60_000);
+    const timer = setTimeout(() => {
+      // Do not leak a process that is still starting (or hung) when the test gives up on it.
+      child.kill('SIGKILL');
+      reject(new Error(`gateway did not start:\n${logs}`));
+    }, 60_000);
     const onData = (d: Buffer): void => {
       logs += d.toString();
       for (const line of logs.split('\n')) {

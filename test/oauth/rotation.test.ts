@@ -1,25 +1,21 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pino from 'pino';
-import pg from 'pg';
 import { decodeProtectedHeader } from 'jose';
 import { OAuthServer } from '../../src/oauth/server.js';
 import { oauthConfigSchema } from '../../src/oauth/config.js';
-import { tempDir } from '../helpers/gateway.js';
+import { backends } from '../conformance/backends.js';
+import { SecretBox, SecretVault } from '../../src/keys/secret-box.js';
 import { RequestContext } from '../../src/core/context.js';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 
 const DAY = 86_400_000;
-const schema = `oauth_rot_${randomBytes(5).toString('hex')}`;
 const servers: OAuthServer[] = [];
+const stores = backends('oauthrot');
 afterAll(async () => {
   for (const s of servers) await s.close();
-  const client = new pg.Client({ connectionString: process.env.RAMPART_TEST_PG_URL });
-  await client.connect();
-  await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-  await client.end();
+  for (const b of stores) await b.cleanup();
 });
 
 /** Drives the token endpoint without a listener: a real RequestContext over an in-memory socket. */
@@ -37,14 +33,13 @@ async function issue(server: OAuthServer, id: string, secret: string): Promise<s
   return (JSON.parse(String(ctx.reply!.body)) as { access_token: string }).access_token;
 }
 
-describe.each([
-  ['sqlite', () => ({ storeUrl: `sqlite:${join(tempDir(), 'r.db')}` })],
-  ['postgres', () => ({ storeUrl: process.env.RAMPART_TEST_PG_URL!, schema })],
-])('signing-key rotation with overlap on %s (injected clock)', (_name, where) => {
+describe.each(stores)('signing-key rotation with overlap on $name (injected clock)', (backend) => {
   it('publishes the next key ahead, switches at the period boundary, keeps verifying older tokens', async () => {
     let now = 100 * 7 * DAY + DAY;
-    const config = oauthConfigSchema.parse({ issuer: 'https://auth.test', rotationSeconds: 7 * 86_400, tokenTtlSeconds: 3600, encryptionKey: randomBytes(32).toString('base64') });
-    const server = await OAuthServer.start(config, { ...where(), baseDir: tempDir(), logger: pino({ level: 'silent' }), now: () => now });
+    const config = oauthConfigSchema.parse({ issuer: 'https://auth.test', rotationSeconds: 7 * 86_400, tokenTtlSeconds: 3600 });
+    const store = await backend.open();
+    const secrets = new SecretVault(store, new SecretBox({ id: 'test', key: randomBytes(32) }, []));
+    const server = await OAuthServer.start(config, { store, secrets, logger: pino({ level: 'silent' }), now: () => now });
     servers.push(server);
     const client = await server.createClient({ name: 'c', scopes: ['s'] });
     const first = await issue(server, client.client_id, client.client_secret!);
