@@ -21,7 +21,7 @@ oauth:
 upstreams:
   pets: { url: "builtin:pets" }
 routes:
-  - { id: oauth, path: /oauth/**, upstream: pets, stages: [{ type: oauth2_server }] }
+  - { id: oauth, path: /oauth/**, upstream: pets, stages: [{ type: lockout, by: [principal], threshold: 3 }, { type: oauth2_server }] }
   - { id: oauth-meta, path: /.well-known/**, upstream: pets, stages: [{ type: oauth2_server }] }
   - id: pets
     path: /pets/**
@@ -118,6 +118,19 @@ describe('OAuth server: client_credentials, attacks and legitimate twins', () =>
     await oauth.store.revokeClient(doomed.client_id, Date.now());
     const res = await post(gw, '/oauth/token', { grant_type: 'client_credentials' }, { authorization: basic(doomed.client_id, doomed.client_secret!) });
     expect(res.status).toBe(401);
+  });
+});
+
+describe('lockout of a client after repeated failures', () => {
+  it('locks the targeted client_id after 3 wrong secrets (even with the right one); other clients still work', async () => {
+    const victim = await oauth.createClient({ name: 'victim', scopes: ['pets:read'] });
+    for (let i = 0; i < 3; i++) {
+      expect((await post(gw, '/oauth/token', { grant_type: 'client_credentials' }, { authorization: basic(victim.client_id, 'rcs_guess') })).status).toBe(401);
+    }
+    const locked = await post(gw, '/oauth/token', { grant_type: 'client_credentials' }, { authorization: basic(victim.client_id, victim.client_secret!) });
+    expect(locked.json()).toMatchObject({ code: 'RAMPART_AUTH_LOCKED_OUT' });
+    expect(locked.headers['retry-after']).toBeDefined();
+    expect((await post(gw, '/oauth/token', { grant_type: 'client_credentials' }, { authorization: basic(client.client_id, client.client_secret!) })).status).toBe(200);
   });
 });
 
