@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes sure the backends the tests use answer: PostgreSQL (127.0.0.1:5432, trust auth, database
-# `test`) and Redis (127.0.0.1:6379). Uses what runs already; otherwise starts the machine's own
-# service, or installs the Debian packages and starts a throwaway instance under .rampart/services/.
+# `test`) and Redis (127.0.0.1:6379), and that clamd is installed (upload tests start their own).
+# Uses what runs already; otherwise starts the machine's own service, or installs the Debian
+# packages and starts a throwaway instance under .rampart/services/.
 # Addresses can be overridden with RAMPART_TEST_PG_URL / RAMPART_TEST_REDIS_URL (then nothing is started).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -53,4 +54,5 @@ ensure_redis() {
 ok=0
 ensure_postgres || { log "PostgreSQL is not available"; ok=1; }
 ensure_redis || { log "Redis is not available"; ok=1; }
+bash scripts/ensure-clamav.sh || { log "ClamAV (clamd) is not available"; ok=1; }
 exit $ok

@@ -21,7 +21,6 @@ export class UsageError extends Error {
 /** A `rampart` subcommand (or group of subcommands). */
 export interface Command {
   readonly name: string;
-  readonly summary: string;
   /** Full help text shown by `rampart NAME --help`. */
   readonly help: string;
   run(args: string[], io: CliIO): Promise<number>;

@@ -31,12 +31,13 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     io.out('rampart 0.1.0\n');
     return EXIT.ok;
   }
-  const command: Command | undefined = COMMANDS.find((c) => c.name === name);
-  if (command === undefined) {
+  const entry = COMMANDS.find((c) => c.name === name);
+  if (entry === undefined) {
     io.err(`rampart: unknown command ${JSON.stringify(name)}\n\n${usage()}`);
     return EXIT.usage;
   }
   try {
+    const command: Command = await entry.load();
     return await command.run(rest, io);
   } catch (err) {
     if (err instanceof UsageError) {

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 import { RampartError } from './errors.js';
 import type { Identity } from './identity.js';
 import type { SecurityEvent } from './events.js';
@@ -53,6 +54,11 @@ export class RequestContext {
   readonly responseHeaders: Record<string, string> = {};
   /** The buffered request body, once a stage read it. */
   body: Buffer | undefined;
+  /**
+   * A request body a stage stored on disk after inspecting it (uploads): the proxy forwards this
+   * instead of the client's stream, so the upstream only ever receives what was inspected.
+   */
+  spooledBody: { readonly length: number; open(): Readable } | undefined;
   reply: DirectReply | undefined;
   /** A respond-phase stage wants the whole upstream body (see `Stage.onResponseBody`). */
   responseBuffered = false;

@@ -34,10 +34,26 @@ export const ERROR_CODES = {
   RAMPART_RATE_LIMITED: { status: 429, title: 'Too many requests' },
   RAMPART_RATE_LIMIT_UNAVAILABLE: { status: 503, title: 'Rate limit cannot be checked' },
   RAMPART_AUTH_LOCKED_OUT: { status: 429, title: 'Too many failed authentications' },
+  // validate / inspect
+  RAMPART_VALIDATION_FAILED: { status: 400, title: 'Request does not match the API contract' },
+  RAMPART_UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type' },
+  RAMPART_INJECTION_DETECTED: { status: 403, title: 'Request blocked by injection detection' },
+  RAMPART_INSPECTION_INCOMPLETE: { status: 403, title: 'Request could not be inspected' },
   // forward
   RAMPART_UPSTREAM_UNAVAILABLE: { status: 502, title: 'Upstream unavailable' },
   RAMPART_UPSTREAM_TIMEOUT: { status: 504, title: 'Upstream timeout' },
   RAMPART_UPSTREAM_BAD_RESPONSE: { status: 502, title: 'Invalid upstream response' },
+  // inspect: uploads
+  RAMPART_UPLOAD_MALFORMED: { status: 400, title: 'Malformed upload' },
+  RAMPART_UPLOAD_TOO_LARGE: { status: 413, title: 'Upload too large' },
+  RAMPART_UPLOAD_TOO_MANY_PARTS: { status: 413, title: 'Too many files or fields' },
+  RAMPART_UPLOAD_TYPE_NOT_ALLOWED: { status: 415, title: 'File type not accepted' },
+  RAMPART_UPLOAD_TYPE_MISMATCH: { status: 415, title: 'File type does not match its content' },
+  RAMPART_UPLOAD_BAD_FILENAME: { status: 422, title: 'Unsafe file name' },
+  RAMPART_UPLOAD_ACTIVE_CONTENT: { status: 422, title: 'File contains active content' },
+  RAMPART_UPLOAD_ARCHIVE_REJECTED: { status: 422, title: 'Archive refused' },
+  RAMPART_UPLOAD_MALWARE: { status: 422, title: 'Malware detected' },
+  RAMPART_UPLOAD_SCANNER_UNAVAILABLE: { status: 503, title: 'Malware scanner unavailable' },
   // admin API
   RAMPART_ADMIN_FORBIDDEN: { status: 403, title: 'Admin action not allowed' },
   RAMPART_ADMIN_UNAUTHORIZED: { status: 401, title: 'Admin token required' },

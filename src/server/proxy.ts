@@ -69,7 +69,8 @@ function upstreamHeaders(ctx: RequestContext, upstream: Upstream, peerTrusted: b
   const listed = connectionTokens !== undefined ? new Set(connectionTokens.toLowerCase().split(',').map((s) => s.trim())) : undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!.toLowerCase();
-    if (STRIPPED_REQUEST_HEADERS.has(name) || listed?.has(name)) continue;
+    // x-rampart-* carry the verified identity upstream: a client never sets them itself.
+    if (STRIPPED_REQUEST_HEADERS.has(name) || listed?.has(name) || name.startsWith('x-rampart-')) continue;
     const prev = out[name];
     if (prev === undefined) out[name] = raw[i + 1]!;
     else if (Array.isArray(prev)) prev.push(raw[i + 1]!);
@@ -86,6 +87,14 @@ function upstreamHeaders(ctx: RequestContext, upstream: Upstream, peerTrusted: b
   const node = `for=${forwardedNode(peer)};host="${ctx.host.replace(/["\\]/g, '')}";proto=${proto}`;
   out['forwarded'] = peerTrusted && typeof h['forwarded'] === 'string' ? `${h['forwarded']}, ${node}` : node;
   out['x-request-id'] = ctx.id;
+  const identity = ctx.identity;
+  if (identity !== undefined) {
+    out['x-rampart-consumer'] = identity.consumer;
+    out['x-rampart-auth-method'] = identity.method;
+    if (identity.roles.length > 0) out['x-rampart-roles'] = identity.roles.join(',');
+    if (identity.scopes.length > 0) out['x-rampart-scopes'] = identity.scopes.join(' ');
+    if (identity.tenant !== undefined) out['x-rampart-tenant'] = identity.tenant;
+  }
   for (const name in ctx.upstreamHeaders) out[name] = ctx.upstreamHeaders[name]!;
   return out;
 }
@@ -127,6 +136,9 @@ export function forward(
   if (ctx.body !== undefined) {
     body = ctx.body;
     headers['content-length'] = String(ctx.body.length);
+  } else if (ctx.spooledBody !== undefined) {
+    body = ctx.spooledBody.open();
+    headers['content-length'] = String(ctx.spooledBody.length);
   } else if (ctx.hasBody) {
     const cl = ctx.req.headers['content-length'];
     if (cl !== undefined) headers['content-length'] = cl;

@@ -8,6 +8,9 @@ import { oauth2ServerStage } from './oauth2-server/oauth2-server.js';
 import { rateLimitStage } from './rate-limit/rate-limit.js';
 import { lockoutStage } from './rate-limit/lockout.js';
 import { apiKeyStage } from './api-key/api-key.js';
+import { openapiStage } from './openapi/openapi.js';
+import { wafStage } from './waf/waf.js';
+import { uploadStage } from './upload/upload.js';
 
 /**
  * Every configurable stage type. A route's `stages` entries are validated against the union of
@@ -22,6 +25,9 @@ export const STAGE_DEFINITIONS = [
   anonymousStage,
   rateLimitStage,
   lockoutStage,
+  openapiStage,
+  wafStage,
+  uploadStage,
   oauth2ServerStage,
 ] as const satisfies readonly StageDefinition[];
 

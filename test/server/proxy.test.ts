@@ -78,6 +78,14 @@ describe('forwarding', () => {
     expect(seen.headers['te']).toBeUndefined();
   });
 
+  it('never lets a client set the identity headers sent upstream', async () => {
+    const res = await call(`${gw.https}/api/spoof`, { headers: { 'x-rampart-consumer': 'admin', 'X-Rampart-Roles': 'admin', 'x-rampart-tenant': 't1' } });
+    const echo = res.json<Echo>();
+    expect(echo.headers['x-rampart-consumer']).toBeUndefined();
+    expect(echo.headers['x-rampart-roles']).toBeUndefined();
+    expect(echo.headers['x-rampart-tenant']).toBeUndefined();
+  });
+
   it('strips Server and X-Powered-By and adds the security headers', async () => {
     const res = await call(`${gw.https}/api/h`);
     expect(res.headers['server']).toBeUndefined();

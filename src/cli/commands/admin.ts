@@ -8,7 +8,6 @@ import { EXIT, parse, UsageError, type Command } from '../command.js';
 /** `rampart admin bootstrap`: the first admin token, printed once. Works on the store directly. */
 export const adminCommand: Command = {
   name: 'admin',
-  summary: 'Create the first admin token',
   help: `Usage: rampart admin bootstrap [--config FILE] [--name NAME] [--json]
 
 Creates the first admin token (role admin) in the store named by the config and prints it once.

@@ -66,7 +66,6 @@ function readJwks(file: string): unknown[] {
 /** `rampart clients create|list|revoke`: OAuth clients of the built-in authorization server. */
 export const clientsCommand: Command = {
   name: 'clients',
-  summary: 'Manage OAuth clients of the built-in authorization server',
   help: HELP,
   async run(args, io) {
     const [sub, ...rest] = args;

@@ -7,7 +7,6 @@ import { EXIT, parse, UsageError, type Command } from '../command.js';
 /** `rampart config check [FILE]` and `rampart config schema [--out FILE]`. */
 export const configCommand: Command = {
   name: 'config',
-  summary: 'Validate a config file, or print its JSON Schema',
   help: `Usage:
   rampart config check [FILE] [--json]   validate FILE (default rampart.yaml); exit 2 listing every problem
   rampart config schema [--out FILE]     print the JSON Schema of rampart.yaml (for editors)`,

@@ -6,7 +6,6 @@ const COLUMNS = ['name', 'status', 'roles', 'scopes', 'tenant', 'id'] as const;
 /** `rampart consumers add|list|get|suspend|resume` through the admin API. */
 export const consumersCommand: Command = {
   name: 'consumers',
-  summary: 'Manage consumers (through the admin API)',
   help: `Usage:
   rampart consumers add NAME [--roles a,b] [--scopes x,y] [--tenant T]
   rampart consumers list [--limit N]

@@ -6,7 +6,6 @@ const COLUMNS = ['id', 'prefix', 'consumer', 'status', 'scopes', 'expiresAt', 'l
 /** `rampart keys create|list|rotate|revoke` through the admin API. */
 export const keysCommand: Command = {
   name: 'keys',
-  summary: 'Manage API keys (through the admin API)',
   help: `Usage:
   rampart keys create --consumer NAME [--scopes x,y] [--roles a,b] [--expires 30d]
                       prints the key once: store it now, it cannot be shown again

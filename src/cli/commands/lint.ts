@@ -8,7 +8,6 @@ import { finish, parseSeverity } from './scan.js';
 /** `rampart lint`: static posture check of a gateway config and its OpenAPI documents. */
 export const lintCommand: Command = {
   name: 'lint',
-  summary: 'Check the security posture of a config and its OpenAPI documents',
   help: `Usage: rampart lint [FILE] [--spec OPENAPI]… [--format json,sarif,junit,html] [--out DIR] [--fail-on SEV] [--json]
 
 FILE is a rampart.yaml (default: ./rampart.yaml) or an OpenAPI document on its own. The OpenAPI

@@ -5,7 +5,6 @@ import { EXIT, parse, UsageError, type Command } from '../command.js';
 /** `rampart migrate`: applies pending store migrations (the gateway also does at start). */
 export const migrateCommand: Command = {
   name: 'migrate',
-  summary: 'Apply pending store migrations',
   help: `Usage: rampart migrate [--config FILE] [--json]
 
 Applies every pending migration to the store named by the config (sqlite:PATH or postgres://…),

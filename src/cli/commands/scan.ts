@@ -8,7 +8,6 @@ import { EXIT, parse, UsageError, type CliIO, type Command } from '../command.js
 /** `rampart scan`: OWASP API Top 10 (2023) checks against a live API, driven by its OpenAPI document. */
 export const scanCommand: Command = {
   name: 'scan',
-  summary: 'Test a live API for the OWASP API Security Top 10 (2023)',
   help: `Usage: rampart scan --spec FILE --target URL --identity NAME=HEADER:VALUE [--identity …]… [options]
 
 Sends requests only to the origin of --target (the spec's servers are ignored), at most --rate per second.

@@ -7,7 +7,6 @@ import { EXIT, parse, UsageError, type Command } from '../command.js';
 /** `rampart secrets rotate-master`: re-encrypts every secret under the current master key. */
 export const secretsCommand: Command = {
   name: 'secrets',
-  summary: 'Re-encrypt secrets at rest under a new master key',
   help: `Usage: rampart secrets rotate-master [--config FILE] [--json]
 
 Rotation without downtime:

@@ -7,7 +7,6 @@ import { EXIT, parse, UsageError, type Command } from '../command.js';
 /** `rampart start [--config FILE] [--workers N]` */
 export const startCommand: Command = {
   name: 'start',
-  summary: 'Run the gateway',
   help: `Usage: rampart start [--config FILE] [--workers N]
 
   --config FILE   config file (default: rampart.yaml)

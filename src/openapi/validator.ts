@@ -1,0 +1,350 @@
+/**
+ * The compiled contract: for each operation of an OpenAPI document, a path matcher, parameter
+ * specs and Ajv validators, built once at config load. Requests are checked against it
+ * (parameters, body) and, optionally, responses filtered down to what the document declares.
+ */
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+import { RampartError } from '../core/errors.js';
+import { atPointer, pointerToken, type Json, type JsonObject, type OpenApiDocument } from './document.js';
+import { defaultStyle, headerValue, pathValue, queryValue, type ParamShape, type ParamSpec, type RawValue } from './params.js';
+import { parseQuery } from '../waf/inputs.js';
+import { isJsonType } from '../validate/body.js';
+
+// ajv-formats is CommonJS: under NodeNext its default import is the module object holding `default`.
+type AddFormats = (ajv: Ajv2020) => unknown;
+const addFormats = ((addFormatsModule as unknown as { default?: AddFormats }).default ?? (addFormatsModule as unknown as AddFormats));
+
+const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
+const DOC_ID = 'rampart:openapi';
+
+export interface ContractOptions {
+  /** Accept query parameters the document does not declare. */
+  readonly allowUnknownQuery: boolean;
+  /** Accept body properties the document does not declare (when a schema does not say itself). */
+  readonly allowUnknownProperties: boolean;
+  /** Prefix of request paths that the document's paths are relative to (e.g. `/api`). */
+  readonly basePath: string;
+}
+
+interface CompiledParam {
+  readonly spec: ParamSpec;
+  readonly required: boolean;
+}
+
+interface CompiledBody {
+  readonly required: boolean;
+  /** Media-type ranges declared, most specific first, with their validators (JSON and coercing for forms). */
+  readonly content: ReadonlyArray<{ range: string; json?: ValidateFunction; form?: ValidateFunction }>;
+}
+
+export interface Operation {
+  readonly id: string;
+  readonly method: string;
+  readonly pathTemplate: string;
+  readonly params: readonly CompiledParam[];
+  /** One coercing validator per location over `{ name: value }`. */
+  readonly paramValidators: Partial<Record<ParamSpec['in'], ValidateFunction>>;
+  readonly body: CompiledBody | undefined;
+  /** status ('200', '2XX', 'default') → JSON response filter/validator. */
+  readonly responses: ReadonlyMap<string, ValidateFunction>;
+}
+
+interface PathEntry {
+  readonly template: string;
+  readonly regex: RegExp;
+  readonly names: readonly string[];
+  readonly literalSegments: number;
+  readonly operations: ReadonlyMap<string, Operation>;
+}
+
+function isObject(v: Json | undefined): v is JsonObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Follows `$ref`s (bundled documents only have local ones) and returns the node with its pointer. */
+function deref(doc: JsonObject, node: Json | undefined, pointer: string): { node: Json | undefined; pointer: string } {
+  let n = node;
+  let p = pointer;
+  for (let hops = 0; hops < 32 && isObject(n) && typeof n.$ref === 'string'; hops++) {
+    p = n.$ref;
+    n = atPointer(doc, p);
+  }
+  return { node: n, pointer: p };
+}
+
+/** Marks every object schema that is not a member of a composition as closed to unknown properties. */
+function closeObjects(doc: JsonObject): void {
+  const composed = new Set<Json>();
+  const collect = (node: Json): void => {
+    if (Array.isArray(node)) return node.forEach(collect);
+    if (!isObject(node)) return;
+    for (const k of ['allOf', 'anyOf', 'oneOf']) {
+      const list = node[k];
+      if (Array.isArray(list)) for (const member of list) composed.add(isObject(member) && typeof member.$ref === 'string' ? (atPointer(doc, member.$ref) ?? member) : member);
+    }
+    for (const key in node) collect(node[key]!);
+  };
+  collect(doc);
+  const visit = (node: Json): void => {
+    if (Array.isArray(node)) return node.forEach(visit);
+    if (!isObject(node)) return;
+    const objectish = node.type === 'object' || isObject(node.properties) || Array.isArray(node.allOf);
+    if (objectish && !composed.has(node) && !('additionalProperties' in node) && !('unevaluatedProperties' in node) && !('patternProperties' in node)) {
+      node.unevaluatedProperties = false;
+    }
+    for (const key in node) visit(node[key]!);
+  };
+  visit(doc);
+}
+
+function shapeOf(schema: Json | undefined): ParamShape {
+  if (!isObject(schema)) return 'primitive';
+  const t = schema.type;
+  if (t === 'array' || (Array.isArray(t) && t.includes('array'))) return 'array';
+  if (t === 'object' || (Array.isArray(t) && t.includes('object')) || isObject(schema.properties)) return 'object';
+  return 'primitive';
+}
+
+/** Ajv error → `body.address.zip: must match pattern "…"` (names the place, never echoes the value). */
+export function describeError(location: string, e: ErrorObject): string {
+  let path = location;
+  for (const part of e.instancePath.split('/').slice(1)) {
+    const key = part.replace(/~1/g, '/').replace(/~0/g, '~');
+    path += /^\d+$/.test(key) ? `[${key}]` : `.${key.slice(0, 64)}`;
+  }
+  const params = e.params as Record<string, unknown>;
+  if (e.keyword === 'required') return `${path}.${String(params.missingProperty).slice(0, 64)}: is required`;
+  if (e.keyword === 'unevaluatedProperties' || e.keyword === 'additionalProperties') {
+    const name = String(params.unevaluatedProperty ?? params.additionalProperty).slice(0, 64);
+    return `${path}.${name.replace(/[^\w.-]/g, '?')}: is not a known property`;
+  }
+  if (e.keyword === 'readOnly') return `${path}: is read-only and cannot be sent`;
+  return `${path}: ${e.message ?? 'is invalid'}`;
+}
+
+function fail(detail: string): RampartError {
+  return new RampartError('RAMPART_VALIDATION_FAILED', detail);
+}
+
+/**
+ * The compiled document.
+ *
+ * @example
+ *   const contract = new Contract(loadOpenApi('pets.yaml'), { allowUnknownQuery: false, allowUnknownProperties: false, basePath: '' });
+ *   const op = contract.match('GET', '/pets/1'); // throws 404/405 when the document has no such operation
+ */
+export class Contract {
+  private readonly paths: PathEntry[] = [];
+
+  constructor(api: OpenApiDocument, private readonly options: ContractOptions) {
+    const requestDoc = structuredClone(api.doc);
+    if (!options.allowUnknownProperties) closeObjects(requestDoc);
+    const responseDoc = structuredClone(api.doc);
+    // Responses: strict checking of the body, then undeclared properties are dropped (removeAdditional).
+    const common = { strict: false, allErrors: false, validateSchema: false, discriminator: false, logger: false } as const;
+    const request = new Ajv2020({ ...common });
+    const form = new Ajv2020({ ...common, coerceTypes: 'array' });
+    const response = new Ajv2020({ ...common, removeAdditional: 'all' });
+    for (const ajv of [request, form, response]) {
+      addFormats(ajv);
+      // OpenAPI's file formats: the bytes are not JSON, the upload stage inspects them.
+      ajv.addFormat('binary', true);
+    }
+    // readOnly properties may appear in responses only: a client sending one is attempting mass assignment.
+    for (const ajv of [request, form]) {
+      ajv.removeKeyword('readOnly');
+      ajv.addKeyword({ keyword: 'readOnly', schemaType: 'boolean', validate: (s: boolean) => !s, errors: false });
+    }
+    request.addSchema(requestDoc, DOC_ID);
+    form.addSchema(requestDoc, DOC_ID);
+    response.addSchema(responseDoc, DOC_ID);
+    const ref = (pointer: string): JsonObject => ({ $ref: `${DOC_ID}${pointer}` });
+
+    const doc = api.doc;
+    const paths = isObject(doc.paths) ? doc.paths : {};
+    for (const [template, rawItem] of Object.entries(paths)) {
+      const itemPointer = `#/paths/${pointerToken(template)}`;
+      const { node: item, pointer: itemPtr } = deref(doc, rawItem, itemPointer);
+      if (!isObject(item)) continue;
+      const operations = new Map<string, Operation>();
+      for (const method of METHODS) {
+        const op = item[method];
+        if (!isObject(op)) continue;
+        const opPtr = `${itemPtr}/${method}`;
+        // Path-level parameters apply unless the operation redefines the same name+location.
+        const params = new Map<string, { node: JsonObject; pointer: string }>();
+        for (const [list, base] of [[item.parameters, `${itemPtr}/parameters`], [op.parameters, `${opPtr}/parameters`]] as const) {
+          if (!Array.isArray(list)) continue;
+          list.forEach((p, i) => {
+            const r = deref(doc, p, `${base}/${i}`);
+            if (isObject(r.node) && typeof r.node.name === 'string' && typeof r.node.in === 'string') params.set(`${r.node.in}:${r.node.in === 'header' ? r.node.name.toLowerCase() : r.node.name}`, { node: r.node, pointer: r.pointer });
+          });
+        }
+        const compiledParams: CompiledParam[] = [];
+        const byLocation: Partial<Record<ParamSpec['in'], { properties: JsonObject; required: string[] }>> = {};
+        for (const { node, pointer } of params.values()) {
+          const location = node.in as ParamSpec['in'];
+          if (!['path', 'query', 'header', 'cookie'].includes(location)) continue;
+          const name = location === 'header' ? (node.name as string).toLowerCase() : (node.name as string);
+          // Content-typed parameters (`content: {application/json: …}`) are rare: validated as strings.
+          const schemaPtr = isObject(node.schema) ? `${pointer}/schema` : undefined;
+          const schema = schemaPtr === undefined ? undefined : deref(doc, node.schema, schemaPtr).node;
+          const style = typeof node.style === 'string' ? node.style : defaultStyle(location);
+          const explode = typeof node.explode === 'boolean' ? node.explode : style === 'form';
+          const shape = shapeOf(schema);
+          const properties = isObject(schema) && isObject(schema.properties) ? Object.keys(schema.properties) : [];
+          const required = node.required === true || location === 'path';
+          compiledParams.push({ spec: { name, in: location, style, explode, shape, properties }, required });
+          const loc = (byLocation[location] ??= { properties: {}, required: [] });
+          loc.properties[name] = schemaPtr === undefined ? { type: 'string' } : ref(schemaPtr);
+          if (required) loc.required.push(name);
+        }
+        const paramValidators: Operation['paramValidators'] = {};
+        for (const [location, s] of Object.entries(byLocation)) {
+          paramValidators[location as ParamSpec['in']] = form.compile({ type: 'object', properties: s.properties, required: s.required });
+        }
+        let body: CompiledBody | undefined;
+        const rb = deref(doc, op.requestBody, `${opPtr}/requestBody`);
+        if (isObject(rb.node) && isObject(rb.node.content)) {
+          const content: Array<{ range: string; json?: ValidateFunction; form?: ValidateFunction }> = [];
+          for (const [range, media] of Object.entries(rb.node.content)) {
+            const schemaPtr = `${rb.pointer}/content/${pointerToken(range)}/schema`;
+            const hasSchema = isObject(media) && (isObject(media.schema) || typeof media.schema === 'boolean');
+            content.push({
+              range: range.toLowerCase().split(';')[0]!.trim(),
+              json: hasSchema ? request.compile(ref(schemaPtr)) : undefined,
+              form: hasSchema ? form.compile(ref(schemaPtr)) : undefined,
+            });
+          }
+          // Most specific first: exact types, then `type/*`, then `*/*`.
+          content.sort((a, b) => Number(a.range.includes('*')) - Number(b.range.includes('*')) || Number(a.range === '*/*') - Number(b.range === '*/*'));
+          body = { required: rb.node.required === true, content };
+        }
+        const responses = new Map<string, ValidateFunction>();
+        if (isObject(op.responses)) {
+          for (const [status, rawResp] of Object.entries(op.responses)) {
+            const r = deref(doc, rawResp, `${opPtr}/responses/${pointerToken(status)}`);
+            if (!isObject(r.node) || !isObject(r.node.content)) continue;
+            const jsonType = Object.keys(r.node.content).find((t) => isJsonType(t.toLowerCase().split(';')[0]!.trim()));
+            if (jsonType === undefined) continue;
+            const media = r.node.content[jsonType];
+            if (isObject(media) && isObject(media.schema)) responses.set(status.toUpperCase(), response.compile(ref(`${r.pointer}/content/${pointerToken(jsonType)}/schema`)));
+          }
+        }
+        const id = typeof op.operationId === 'string' ? op.operationId : `${method.toUpperCase()} ${template}`;
+        operations.set(method.toUpperCase(), { id, method: method.toUpperCase(), pathTemplate: template, params: compiledParams, paramValidators, body, responses });
+      }
+      const names: string[] = [];
+      let literalSegments = 0;
+      const pattern = template
+        .split('/')
+        .map((seg) => {
+          if (!seg.includes('{')) {
+            literalSegments++;
+            return seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+          }
+          return seg.replace(/\{([^}]+)\}|([^{]+)/g, (_m, name: string | undefined, lit: string | undefined) => {
+            if (name !== undefined) {
+              names.push(name);
+              return '([^/]+)';
+            }
+            return lit!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+          });
+        })
+        .join('/');
+      this.paths.push({ template, regex: new RegExp(`^${pattern}$`), names, literalSegments, operations });
+    }
+    // Concrete paths win over templated ones (`/pets/mine` before `/pets/{id}`).
+    this.paths.sort((a, b) => b.literalSegments - a.literalSegments);
+  }
+
+  /** Finds the operation; 404 when no path matches, 405 (with Allow) when the path has no such method. */
+  match(method: string, rawPath: string): { op: Operation; pathParams: Record<string, string> } {
+    let path = rawPath;
+    if (this.options.basePath !== '') {
+      if (!path.startsWith(this.options.basePath)) throw new RampartError('RAMPART_ROUTE_NOT_FOUND', 'No operation of the API matches this request.');
+      path = path.slice(this.options.basePath.length) || '/';
+    }
+    const allowed = new Set<string>();
+    for (const entry of this.paths) {
+      const m = entry.regex.exec(path);
+      if (m === null) continue;
+      const op = entry.operations.get(method === 'HEAD' && !entry.operations.has('HEAD') ? 'GET' : method);
+      if (op === undefined) {
+        for (const k of entry.operations.keys()) allowed.add(k);
+        continue;
+      }
+      const pathParams: Record<string, string> = {};
+      entry.names.forEach((name, i) => (pathParams[name] = m[i + 1]!));
+      return { op, pathParams };
+    }
+    if (allowed.size > 0) throw new RampartError('RAMPART_METHOD_NOT_ALLOWED', `${method} is not an operation of this path.`, { headers: { allow: [...allowed].join(', ') } });
+    throw new RampartError('RAMPART_ROUTE_NOT_FOUND', 'No operation of the API matches this request.');
+  }
+
+  /** Checks path, query, header and cookie parameters. Throws RAMPART_VALIDATION_FAILED. */
+  checkParameters(op: Operation, pathParams: Record<string, string>, query: string, headers: Readonly<Record<string, string | string[] | undefined>>): void {
+    const pairs = parseQuery(query);
+    const used = new Set<string>();
+    const values: Partial<Record<ParamSpec['in'], Record<string, RawValue>>> = {};
+    let cookies: Map<string, string> | undefined;
+    for (const { spec } of op.params) {
+      let v: RawValue | undefined;
+      if (spec.in === 'path') {
+        const raw = pathParams[spec.name];
+        if (raw === undefined) continue;
+        let decoded: RawValue | undefined;
+        try {
+          decoded = pathValue(spec, raw);
+          if (typeof decoded === 'string') decoded = decodeURIComponent(decoded);
+          else if (Array.isArray(decoded)) decoded = decoded.map((x) => decodeURIComponent(x));
+        } catch {
+          throw fail(`path.${spec.name}: invalid percent-encoding`);
+        }
+        if (decoded === undefined) throw fail(`path.${spec.name}: does not use the ${spec.style} style`);
+        v = decoded;
+      } else if (spec.in === 'query') v = queryValue(spec, pairs, used);
+      else if (spec.in === 'header') {
+        const h = headers[spec.name];
+        if (h !== undefined) v = headerValue(spec, Array.isArray(h) ? h.join(', ') : h);
+      } else {
+        cookies ??= new Map(
+          String(headers.cookie ?? '')
+            .split(';')
+            .map((c) => c.trim().split('=', 2) as [string, string | undefined])
+            .filter(([k]) => k !== '')
+            .map(([k, val]) => [k, val ?? '']),
+        );
+        const c = cookies.get(spec.name);
+        if (c !== undefined) v = headerValue(spec, c);
+      }
+      if (v !== undefined) (values[spec.in] ??= {})[spec.name] = v;
+    }
+    if (!this.options.allowUnknownQuery) {
+      for (const [k] of pairs) if (!used.has(k)) throw fail(`query.${k.slice(0, 64).replace(/[^\w.[\]-]/g, '?')}: is not a known parameter`);
+    }
+    for (const location of ['path', 'query', 'header', 'cookie'] as const) {
+      const validate = op.paramValidators[location];
+      if (validate === undefined) continue;
+      const data = values[location] ?? {};
+      if (!validate(data)) throw fail(describeError(location, validate.errors![0]!));
+    }
+  }
+
+  /** Selects the declared media-type range for a request content type, or throws 415. */
+  bodyValidator(op: Operation, mediaType: string): { json?: ValidateFunction; form?: ValidateFunction } {
+    const body = op.body!;
+    const [type] = mediaType.split('/');
+    const entry = body.content.find((c) => c.range === mediaType || c.range === `${type}/*` || c.range === '*/*');
+    if (entry === undefined) {
+      throw new RampartError('RAMPART_UNSUPPORTED_MEDIA_TYPE', `This operation accepts ${body.content.map((c) => c.range).join(', ')}.`);
+    }
+    return entry;
+  }
+
+  /** The response filter for a status code (`201`, then `2XX`, then `default`). */
+  responseValidator(op: Operation, status: number): ValidateFunction | undefined {
+    return op.responses.get(String(status)) ?? op.responses.get(`${String(status)[0]}XX`) ?? op.responses.get('DEFAULT');
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * Reads and parses a request body once per request for every stage that needs it (the OpenAPI
+ * validator and the injection engine both look at the same parsed value), with the structural
+ * limits applied whatever the API document says.
+ */
+import busboy from 'busboy';
+import type { RequestContext } from '../core/context.js';
+import { RampartError } from '../core/errors.js';
+import { parseJsonStrict, JsonInputError, type JsonLimits } from './json.js';
+import { parseQuery } from '../waf/inputs.js';
+
+export type ParsedBody =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'json'; readonly mediaType: string; readonly value: unknown }
+  | { readonly kind: 'form'; readonly mediaType: string; readonly value: Record<string, string | string[]> }
+  | { readonly kind: 'multipart'; readonly mediaType: string; readonly value: Record<string, string | string[]>; readonly files: readonly { field: string; filename: string; bytes: number }[] }
+  | { readonly kind: 'text'; readonly mediaType: string; readonly value: string }
+  | { readonly kind: 'binary'; readonly mediaType: string; readonly bytes: number };
+
+const cache = new WeakMap<RequestContext, Promise<ParsedBody>>();
+
+/** `application/json; charset=utf-8` → `{ type: 'application/json', charset: 'utf-8' }`. */
+export function mediaTypeOf(header: string | undefined): { type: string; charset: string | undefined; boundary: boolean } {
+  if (header === undefined) return { type: '', charset: undefined, boundary: false };
+  const [type, ...params] = header.split(';');
+  let charset: string | undefined;
+  let boundary = false;
+  for (const p of params) {
+    const [k, v] = p.split('=', 2).map((x) => x.trim().toLowerCase());
+    if (k === 'charset') charset = v?.replace(/^"|"$/g, '');
+    if (k === 'boundary') boundary = true;
+  }
+  return { type: type!.trim().toLowerCase(), charset, boundary };
+}
+
+/** JSON media types: `application/json` and any `+json` suffix. */
+export function isJsonType(type: string): boolean {
+  return type === 'application/json' || (type.startsWith('application/') && type.endsWith('+json'));
+}
+
+function invalid(detail: string, reason?: string): RampartError {
+  return new RampartError('RAMPART_VALIDATION_FAILED', detail, { reason: reason ?? detail });
+}
+
+function addField(target: Record<string, string | string[]>, name: string, value: string): void {
+  if (name === '__proto__' || name === 'constructor' || name === 'prototype') throw invalid(`body.${name.replace(/[^\w]/g, '?')}: forbidden property name (prototype pollution)`);
+  const prev = target[name];
+  if (prev === undefined) target[name] = value;
+  else if (Array.isArray(prev)) prev.push(value);
+  else target[name] = [prev, value];
+}
+
+async function parse(ctx: RequestContext, limits: JsonLimits): Promise<ParsedBody> {
+  if (!ctx.hasBody) return { kind: 'none' };
+  const buf = await ctx.readBody();
+  if (buf.length === 0) return { kind: 'none' };
+  const { type, charset, boundary } = mediaTypeOf(ctx.req.headers['content-type']);
+  const textual = isJsonType(type) || type === 'application/x-www-form-urlencoded' || type.startsWith('text/') || type.endsWith('/xml') || type.endsWith('+xml');
+  if (textual && charset !== undefined && charset !== 'utf-8' && charset !== 'utf8' && !(charset === 'us-ascii' && !isJsonType(type))) {
+    throw new RampartError('RAMPART_UNSUPPORTED_MEDIA_TYPE', `The charset ${JSON.stringify(charset.slice(0, 40))} is not accepted; use utf-8.`);
+  }
+  if (textual) {
+    const text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+    let s: string;
+    try {
+      s = text.decode(buf);
+    } catch {
+      throw invalid('body: is not valid UTF-8');
+    }
+    if (isJsonType(type)) {
+      try {
+        return { kind: 'json', mediaType: type, value: parseJsonStrict(s, limits) };
+      } catch (err) {
+        if (err instanceof JsonInputError) throw invalid(err.message);
+        throw err;
+      }
+    }
+    if (type === 'application/x-www-form-urlencoded') {
+      const value: Record<string, string | string[]> = {};
+      const pairs = parseQuery(s);
+      if (pairs.length > limits.maxKeys) throw invalid(`body: more than ${limits.maxKeys} fields`);
+      for (const [k, v] of pairs) {
+        if (v.length > limits.maxStringLength) throw invalid(`body.${k.slice(0, 64)}: string longer than ${limits.maxStringLength} characters`);
+        addField(value, k, v);
+      }
+      return { kind: 'form', mediaType: type, value };
+    }
+    return { kind: 'text', mediaType: type, value: s };
+  }
+  if (type === 'multipart/form-data') {
+    if (!boundary) throw invalid('body: multipart/form-data without a boundary');
+    return parseMultipart(ctx, buf, limits);
+  }
+  return { kind: 'binary', mediaType: type, bytes: buf.length };
+}
+
+function parseMultipart(ctx: RequestContext, buf: Buffer, limits: JsonLimits): Promise<ParsedBody> {
+  return new Promise((resolve, reject) => {
+    const value: Record<string, string | string[]> = {};
+    const files: { field: string; filename: string; bytes: number }[] = [];
+    let bb: busboy.Busboy;
+    try {
+      bb = busboy({ headers: ctx.req.headers, limits: { fields: limits.maxKeys, fieldSize: limits.maxStringLength, parts: limits.maxKeys + 100 } });
+    } catch {
+      reject(invalid('body: malformed multipart/form-data'));
+      return;
+    }
+    let failed: RampartError | undefined;
+    bb.on('field', (name, val, info) => {
+      if (info.valueTruncated) failed ??= invalid(`body.${name.slice(0, 64)}: string longer than ${limits.maxStringLength} characters`);
+      try {
+        addField(value, name, val);
+      } catch (err) {
+        failed ??= err as RampartError;
+      }
+    });
+    bb.on('file', (name, stream, info) => {
+      let bytes = 0;
+      stream.on('data', (d: Buffer) => (bytes += d.length));
+      stream.on('end', () => files.push({ field: name, filename: info.filename ?? '', bytes }));
+    });
+    bb.on('fieldsLimit', () => (failed ??= invalid(`body: more than ${limits.maxKeys} fields`)));
+    bb.on('partsLimit', () => (failed ??= invalid('body: too many parts')));
+    bb.on('error', () => reject(invalid('body: malformed multipart/form-data')));
+    bb.on('close', () => (failed !== undefined ? reject(failed) : resolve({ kind: 'multipart', mediaType: 'multipart/form-data', value, files })));
+    bb.end(buf);
+  });
+}
+
+/**
+ * The parsed body of this request (shared between stages; parsed at most once).
+ *
+ * @example
+ *   const body = await parsedBody(ctx, DEFAULT_JSON_LIMITS);
+ *   if (body.kind === 'json') inspect(body.value);
+ */
+export function parsedBody(ctx: RequestContext, limits: JsonLimits): Promise<ParsedBody> {
+  let p = cache.get(ctx);
+  if (p === undefined) {
+    p = parse(ctx, limits);
+    cache.set(ctx, p);
+  }
+  return p;
+}

@@ -1,0 +1,202 @@
+/**
+ * Normalisation before inspection: attackers hide payloads behind encodings that the application
+ * (or a library in front of it) undoes later. The engine inspects what the application will
+ * eventually see, so every layer below is undone, repeatedly (double and triple encoding), with a
+ * hard bound on rounds so crafted input cannot make decoding slow: each round is one linear pass.
+ */
+
+const MAX_ROUNDS = 4;
+
+/** Named HTML entities that matter for injection (characters with syntactic meaning). */
+const NAMED_ENTITIES: Readonly<Record<string, string>> = {
+  lt: '<', gt: '>', amp: '&', quot: '"', apos: "'", colon: ':', tab: '\t', newline: '\n',
+  lpar: '(', rpar: ')', sol: '/', bsol: '\\', semi: ';', comma: ',', period: '.', excl: '!',
+  num: '#', dollar: '$', percnt: '%', lsqb: '[', rsqb: ']', lbrack: '[', rbrack: ']', lcub: '{',
+  rcub: '}', lbrace: '{', rbrace: '}', grave: '`', equals: '=', plus: '+', ast: '*', vert: '|',
+  verbar: '|', quest: '?', commat: '@', lowbar: '_', hyphen: '-', nbsp: ' ',
+};
+
+function isHex(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
+}
+
+function hexVal(c: number): number {
+  return c <= 57 ? c - 48 : (c | 32) - 87;
+}
+
+/**
+ * Percent-decoding that never throws: `%XX` runs are decoded as UTF-8 where valid, overlong UTF-8
+ * forms (`%c0%ae` for `.`) are decoded to the character they encode (a classic filter bypass),
+ * `%uXXXX` (IIS) is decoded, and malformed sequences are kept as they are.
+ */
+export function percentDecode(s: string): string {
+  if (!s.includes('%')) return s;
+  let out = '';
+  let i = 0;
+  const n = s.length;
+  while (i < n) {
+    const c = s.charCodeAt(i);
+    if (c !== 37 /* % */) {
+      out += s[i];
+      i++;
+      continue;
+    }
+    if (i + 5 < n && (s.charCodeAt(i + 1) | 32) === 117 /* u */ && isHex(s.charCodeAt(i + 2)) && isHex(s.charCodeAt(i + 3)) && isHex(s.charCodeAt(i + 4)) && isHex(s.charCodeAt(i + 5))) {
+      out += String.fromCharCode(parseInt(s.slice(i + 2, i + 6), 16));
+      i += 6;
+      continue;
+    }
+    // Collect a run of %XX bytes, then decode it as (possibly overlong) UTF-8.
+    const bytes: number[] = [];
+    let j = i;
+    while (j + 2 < n && s.charCodeAt(j) === 37 && isHex(s.charCodeAt(j + 1)) && isHex(s.charCodeAt(j + 2))) {
+      bytes.push(hexVal(s.charCodeAt(j + 1)) * 16 + hexVal(s.charCodeAt(j + 2)));
+      j += 3;
+    }
+    if (bytes.length === 0) {
+      out += '%';
+      i++;
+      continue;
+    }
+    out += utf8Lenient(bytes);
+    i = j;
+  }
+  return out;
+}
+
+/** UTF-8 decoding that accepts overlong forms and maps stray bytes to Latin-1. */
+function utf8Lenient(bytes: readonly number[]): string {
+  let out = '';
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i]!;
+    const need = b >= 0xf0 && b < 0xf8 ? 3 : b >= 0xe0 ? 2 : b >= 0xc0 ? 1 : 0;
+    if (b < 0x80 || need === 0 || b >= 0xf8) {
+      out += String.fromCharCode(b);
+      i++;
+      continue;
+    }
+    let cp = b & (need === 1 ? 0x1f : need === 2 ? 0x0f : 0x07);
+    let ok = i + need < bytes.length;
+    for (let k = 1; ok && k <= need; k++) {
+      const cont = bytes[i + k];
+      if (cont === undefined || (cont & 0xc0) !== 0x80) ok = false;
+      else cp = (cp << 6) | (cont & 0x3f);
+    }
+    if (!ok || cp > 0x10ffff) {
+      out += String.fromCharCode(b);
+      i++;
+      continue;
+    }
+    out += String.fromCodePoint(cp);
+    i += need + 1;
+  }
+  return out;
+}
+
+/** Numeric (`&#60;`, `&#x3c`, any number of leading zeros, optional `;`) and named entities. */
+export function htmlEntityDecode(s: string): string {
+  if (!s.includes('&')) return s;
+  let out = '';
+  let i = 0;
+  const n = s.length;
+  while (i < n) {
+    if (s.charCodeAt(i) !== 38 /* & */) {
+      out += s[i];
+      i++;
+      continue;
+    }
+    let j = i + 1;
+    if (s.charCodeAt(j) === 35 /* # */) {
+      j++;
+      const hex = (s.charCodeAt(j) | 32) === 120;
+      if (hex) j++;
+      const start = j;
+      let cp = 0;
+      while (j < n && (hex ? isHex(s.charCodeAt(j)) : s.charCodeAt(j) >= 48 && s.charCodeAt(j) <= 57)) {
+        cp = Math.min(cp * (hex ? 16 : 10) + (hex ? hexVal(s.charCodeAt(j)) : s.charCodeAt(j) - 48), 0x110000);
+        j++;
+      }
+      if (j > start && cp > 0 && cp < 0x110000) {
+        out += String.fromCodePoint(cp);
+        i = s.charCodeAt(j) === 59 ? j + 1 : j;
+        continue;
+      }
+    } else {
+      const start = j;
+      while (j < n && j - start < 10 && ((s.charCodeAt(j) | 32) >= 97 && (s.charCodeAt(j) | 32) <= 122)) j++;
+      const name = s.slice(start, j).toLowerCase();
+      const rep = NAMED_ENTITIES[name];
+      if (rep !== undefined) {
+        out += rep;
+        i = s.charCodeAt(j) === 59 ? j + 1 : j;
+        continue;
+      }
+    }
+    out += '&';
+    i++;
+  }
+  return out;
+}
+
+/** JavaScript/JSON-style escapes: `\uXXXX`, `\u{X…}`, `\xXX`. Other backslashes stay (Windows paths). */
+export function escapeDecode(s: string): string {
+  if (!s.includes('\\')) return s;
+  let out = '';
+  let i = 0;
+  const n = s.length;
+  while (i < n) {
+    const c = s.charCodeAt(i);
+    if (c === 92 /* \ */ && i + 1 < n) {
+      const t = s.charCodeAt(i + 1) | 32;
+      if (t === 117 /* u */) {
+        if (s.charCodeAt(i + 2) === 123 /* { */) {
+          const close = s.indexOf('}', i + 3);
+          if (close > i + 3 && close - i <= 10 && /^[0-9a-fA-F]+$/.test(s.slice(i + 3, close))) {
+            const cp = parseInt(s.slice(i + 3, close), 16);
+            if (cp < 0x110000) {
+              out += String.fromCodePoint(cp);
+              i = close + 1;
+              continue;
+            }
+          }
+        } else if (i + 5 < n && isHex(s.charCodeAt(i + 2)) && isHex(s.charCodeAt(i + 3)) && isHex(s.charCodeAt(i + 4)) && isHex(s.charCodeAt(i + 5))) {
+          out += String.fromCharCode(parseInt(s.slice(i + 2, i + 6), 16));
+          i += 6;
+          continue;
+        }
+      } else if (t === 120 /* x */ && i + 3 < n && isHex(s.charCodeAt(i + 2)) && isHex(s.charCodeAt(i + 3))) {
+        out += String.fromCharCode(parseInt(s.slice(i + 2, i + 4), 16));
+        i += 4;
+        continue;
+      }
+    }
+    out += s[i];
+    i++;
+  }
+  return out;
+}
+
+// eslint-disable-next-line no-control-regex
+const NEEDS_WORK = /[%&\\\u0000\u0080-\uffff]/;
+// eslint-disable-next-line no-control-regex
+const NUL = /\u0000/g;
+
+/**
+ * All layers until nothing changes (at most {@link MAX_ROUNDS} rounds): percent, HTML entities,
+ * escapes, then Unicode compatibility folding (fullwidth `＜` → `<`) and NUL removal.
+ *
+ * @example
+ *   normalize('%252e%252e%252fetc') // '../etc'
+ */
+export function normalize(input: string): string {
+  if (!NEEDS_WORK.test(input)) return input;
+  let s = input;
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    const next = escapeDecode(htmlEntityDecode(percentDecode(s)));
+    if (next === s) break;
+    s = next;
+  }
+  s = s.normalize('NFKC');
+  return s.includes('\u0000') ? s.replace(NUL, '') : s;
+}

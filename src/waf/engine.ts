@@ -1,0 +1,173 @@
+/**
+ * The injection-detection engine: pure and synchronous (no I/O), so it can be unit-tested,
+ * benchmarked and run on the request path without allocating much for clean traffic. Each input
+ * value is normalised once, handed to every family's detector, and the matches are scored
+ * (anomaly scoring): a request whose total reaches the threshold is an attack.
+ */
+import { normalize } from './decode.js';
+import { detectCode, detectCrlf, detectLdap, detectNosql, detectNosqlKey, detectXxe } from './other.js';
+import { detectPath } from './path.js';
+import { RULES, type Family, type RuleId } from './rules.js';
+import { detectShell } from './shell.js';
+import { detectSql } from './sql.js';
+import { detectSsrf } from './ssrf.js';
+import { detectTemplate } from './template.js';
+import { detectXss } from './xss.js';
+
+/** Where a value came from: detectors differ per location (CR/LF is data in a JSON text field, an attack in a header). */
+export type InputLocation = 'path' | 'query' | 'header' | 'cookie' | 'body' | 'key';
+
+export interface Input {
+  readonly location: InputLocation;
+  /** Field name for events and exclusions, e.g. `query.q`, `body.address.street`, `header.user-agent`. */
+  readonly field: string;
+  readonly value: string;
+}
+
+export interface Match {
+  readonly rule: RuleId;
+  readonly family: Family;
+  readonly score: number;
+  readonly location: InputLocation;
+  readonly field: string;
+}
+
+export interface Verdict {
+  /** Sum of the scores of distinct (rule, field) matches. */
+  readonly score: number;
+  readonly attack: boolean;
+  readonly matches: readonly Match[];
+  /** Inspection stopped because the time budget ran out (the caller decides; stages fail closed). */
+  readonly overBudget: boolean;
+}
+
+export interface EngineOptions {
+  /** 1 (default) runs only rules with near-zero false positives; 2 and 3 add broader ones. */
+  readonly paranoia?: 1 | 2 | 3;
+  /** Anomaly score at which a request is an attack (default 5: one critical rule). */
+  readonly threshold?: number;
+  /** Host names (exact, or `.suffix`) that count as internal for SSRF. */
+  readonly internalHosts?: readonly string[];
+  /** Rules switched off everywhere. */
+  readonly disabledRules?: readonly RuleId[];
+  /** Per-field exclusions: the listed rules (or every rule when empty) do not apply to these fields. */
+  readonly exclusions?: readonly { readonly fields: readonly string[]; readonly rules?: readonly (RuleId | Family)[] }[];
+  /** Time budget per request, milliseconds (default 200). */
+  readonly budgetMs?: number;
+  /** Clock for the budget (tests inject one). */
+  readonly now?: () => number;
+}
+
+/** Clean values take this path: letters, digits, spaces and light punctuation cannot carry most attacks. */
+const PLAIN = /^[\p{L}\p{N}\s.,_@+-]*$/u;
+/** …unless they spell SQL statements or Java class names, which need no special characters. */
+const PLAIN_SUSPECT = /\b(?:union|select|insert|update|delete|drop|create|alter|truncate|exec|execute|shutdown|waitfor|declare|replace|rename|grant|java|javax|processbuilder|classloader|runtime)\b|rO0AB/i;
+
+/** Touches every detector's code path once (see the constructor). */
+const WARM_UP = ["x' or 1=1--", '<a href=javascript:x onclick=y>', '../%c0%ae/etc/passwd', '; cat $(id)', 'http://[::1]/ gopher://x', '${jndi:x}{{7*7}}', '*)(a=*', '{"$ne":1}', '<!DOCTYPE [<!ENTITY', '<?php java.lang.Runtime', 'Zoë’s ＜café＞ &amp; %41'];
+
+/**
+ * Runs every detector on one value and returns the rule ids that matched (before paranoia levels,
+ * exclusions and scoring).
+ *
+ * @example
+ *   detectAll("' OR 1=1--", 'query', []) // ['sqli-breakout-comment'?, 'sqli-boolean-expression', …]
+ */
+export function detectAll(value: string, location: InputLocation, internalHosts: readonly string[]): Set<RuleId> {
+  const found = new Set<RuleId>();
+  if (value === '' || (PLAIN.test(value) && !PLAIN_SUSPECT.test(value))) return found;
+  const report = (rule: RuleId): void => void found.add(rule);
+  const decoded = normalize(value);
+  const lower = decoded.toLowerCase();
+  detectSql(lower, report);
+  detectXss(lower, report);
+  detectPath(lower, report);
+  detectShell(lower, report);
+  detectSsrf(lower, internalHosts, report);
+  detectTemplate(lower, report);
+  detectLdap(lower, report);
+  detectNosql(lower, report);
+  detectXxe(lower, report);
+  detectCode(lower, decoded, report);
+  if (location !== 'body') detectCrlf(decoded, report);
+  if (location === 'key') detectNosqlKey(lower, report);
+  return found;
+}
+
+/**
+ * A configured engine. Create once (per stage), call {@link WafEngine.inspect} per request.
+ *
+ * @example
+ *   const waf = new WafEngine({ paranoia: 1 });
+ *   waf.inspect([{ location: 'query', field: 'query.q', value: "' OR 1=1--" }]).attack // true
+ */
+export class WafEngine {
+  private readonly level: number;
+  private readonly threshold: number;
+  private readonly internalHosts: readonly string[];
+  private readonly disabled: ReadonlySet<string>;
+  private readonly exclusions: ReadonlyMap<string, ReadonlySet<string> | 'all'>;
+  private readonly budgetMs: number;
+  private readonly now: () => number;
+
+  constructor(options: EngineOptions = {}) {
+    this.level = options.paranoia ?? 1;
+    this.threshold = options.threshold ?? 5;
+    this.internalHosts = (options.internalHosts ?? []).map((h) => h.toLowerCase());
+    this.disabled = new Set(options.disabledRules ?? []);
+    const ex = new Map<string, Set<string> | 'all'>();
+    for (const e of options.exclusions ?? []) {
+      for (const f of e.fields) {
+        if (e.rules === undefined || e.rules.length === 0) ex.set(f, 'all');
+        else {
+          const prev = ex.get(f);
+          if (prev === 'all') continue;
+          ex.set(f, new Set([...(prev ?? []), ...e.rules]));
+        }
+      }
+    }
+    this.exclusions = ex;
+    this.budgetMs = options.budgetMs ?? 200;
+    this.now = options.now ?? (() => performance.now());
+    // Compile every pattern and Unicode table now (config load), not in the first requests' time budget.
+    for (const v of WARM_UP) detectAll(v, 'query', this.internalHosts);
+  }
+
+  /** Rule ids that apply to one value at this paranoia level (used by evaluation and tests). */
+  rulesFor(value: string, location: InputLocation, field = ''): RuleId[] {
+    const out: RuleId[] = [];
+    for (const rule of detectAll(value, location, this.internalHosts)) {
+      if (this.applies(rule, field)) out.push(rule);
+    }
+    return out;
+  }
+
+  private applies(rule: RuleId, field: string): boolean {
+    const info = RULES[rule];
+    if (info.level > this.level || this.disabled.has(rule)) return false;
+    const ex = this.exclusions.get(field);
+    return ex === undefined || (ex !== 'all' && !ex.has(rule) && !ex.has(info.family));
+  }
+
+  /** Inspects every input of one request; stops early once the request is an attack or the budget is spent. */
+  inspect(inputs: Iterable<Input>): Verdict {
+    const start = this.now();
+    const matches: Match[] = [];
+    let score = 0;
+    let overBudget = false;
+    for (const input of inputs) {
+      if (this.exclusions.get(input.field) === 'all') continue;
+      for (const rule of this.rulesFor(input.value, input.location, input.field)) {
+        const info = RULES[rule];
+        matches.push({ rule, family: info.family, score: info.score, location: input.location, field: input.field });
+        score += info.score;
+      }
+      if (score >= this.threshold) break;
+      if (this.now() - start > this.budgetMs) {
+        overBudget = true;
+        break;
+      }
+    }
+    return { score, attack: score >= this.threshold, matches, overBudget };
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * Turns the parts of a request into the inputs the engine inspects: query parameters (names and
+ * values), path segments, headers, cookies, and every key and string of a parsed JSON or form body.
+ * Query strings are split and percent-decoded here leniently (never throwing, keeping overlong
+ * UTF-8 visible to the normaliser) rather than with URLSearchParams, which would turn such bytes
+ * into U+FFFD and hide them.
+ */
+import { percentDecode } from './decode.js';
+import type { Input } from './engine.js';
+
+/** Headers that carry protocol structure or credentials, not application input. */
+const SKIPPED_HEADERS = new Set([
+  'authorization', 'proxy-authorization', 'cookie', 'accept', 'accept-encoding', 'accept-language', 'accept-charset',
+  'content-type', 'content-length', 'host', 'connection', 'cache-control', 'pragma', 'te', 'transfer-encoding',
+  'upgrade', 'keep-alive', 'dnt', 'priority', 'range', 'if-match', 'if-none-match', 'if-modified-since',
+  'if-unmodified-since', 'if-range', 'x-request-id', 'traceparent', 'tracestate', 'content-encoding', 'expect',
+  'x-api-key', 'upgrade-insecure-requests',
+]);
+
+/** Splits `a=1&b=2` into decoded pairs (`+` is a space in query strings). */
+export function parseQuery(query: string): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  if (query === '') return out;
+  for (const part of query.split('&')) {
+    if (part === '') continue;
+    const eq = part.indexOf('=');
+    const rawName = eq === -1 ? part : part.slice(0, eq);
+    const rawValue = eq === -1 ? '' : part.slice(eq + 1);
+    out.push([percentDecode(rawName.replace(/\+/g, ' ')), percentDecode(rawValue.replace(/\+/g, ' '))]);
+  }
+  return out;
+}
+
+/** Query parameter names and values. */
+export function* queryInputs(query: string): Generator<Input> {
+  for (const [name, value] of parseQuery(query)) {
+    yield { location: 'key', field: `query.${name.slice(0, 64)}`, value: name };
+    yield { location: 'query', field: `query.${name.slice(0, 64)}`, value };
+  }
+}
+
+/** Decoded path segments (the router already refused dot segments and encoded slashes). */
+export function* pathInputs(rawPath: string): Generator<Input> {
+  const segments = rawPath.split('/');
+  for (let i = 1; i < segments.length; i++) {
+    const seg = segments[i]!;
+    if (seg !== '') yield { location: 'path', field: `path[${i - 1}]`, value: percentDecode(seg) };
+  }
+}
+
+/** Header values worth inspecting, and each cookie. */
+export function* headerInputs(headers: Readonly<Record<string, string | string[] | undefined>>): Generator<Input> {
+  for (const name in headers) {
+    const v = headers[name];
+    if (v === undefined) continue;
+    if (name === 'cookie') {
+      for (const pair of (Array.isArray(v) ? v.join('; ') : v).split(';')) {
+        const eq = pair.indexOf('=');
+        const cname = (eq === -1 ? pair : pair.slice(0, eq)).trim();
+        yield { location: 'key', field: `cookie.${cname.slice(0, 64)}`, value: cname };
+        if (eq !== -1) yield { location: 'cookie', field: `cookie.${cname.slice(0, 64)}`, value: pair.slice(eq + 1).trim() };
+      }
+      continue;
+    }
+    if (SKIPPED_HEADERS.has(name) || name.startsWith('sec-')) continue;
+    for (const value of Array.isArray(v) ? v : [v]) yield { location: 'header', field: `header.${name}`, value };
+  }
+}
+
+/** Every object key and string (numbers cannot carry injections) of a parsed JSON value. */
+export function* jsonInputs(value: unknown, field = 'body'): Generator<Input> {
+  const stack: Array<[unknown, string]> = [[value, field]];
+  while (stack.length > 0) {
+    const [v, f] = stack.pop()!;
+    if (typeof v === 'string') yield { location: 'body', field: f, value: v };
+    else if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i--) stack.push([v[i], `${f}[${i}]`]);
+    } else if (v !== null && typeof v === 'object') {
+      for (const [k, child] of Object.entries(v)) {
+        const cf = `${f}.${k.slice(0, 64)}`;
+        yield { location: 'key', field: cf, value: k };
+        stack.push([child, cf]);
+      }
+    }
+  }
+}

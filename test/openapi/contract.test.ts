@@ -1,0 +1,148 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadOpenApi, OpenApiLoadError } from '../../src/openapi/document.js';
+import { Contract } from '../../src/openapi/validator.js';
+import { parseJsonStrict } from '../../src/validate/json.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'rampart-openapi-'));
+writeFileSync(join(dir, 'common.yaml'), `
+Address:
+  type: object
+  required: [zip]
+  properties:
+    zip: { type: string, pattern: '^[0-9]{5}$' }
+    note: { type: string, nullable: true }
+`);
+writeFileSync(join(dir, 'api.yaml'), `
+openapi: 3.0.3
+info: { title: t, version: '1' }
+paths:
+  /things:
+    get:
+      parameters:
+        - { name: tags, in: query, schema: { type: array, items: { type: string } } }
+        - { name: ids, in: query, explode: false, schema: { type: array, items: { type: integer } } }
+        - { name: filter, in: query, style: deepObject, schema: { type: object, properties: { min: { type: integer, minimum: 0, exclusiveMinimum: true } } } }
+        - { name: X-Trace, in: header, required: true, schema: { type: string } }
+      responses:
+        '200':
+          description: ok
+          content:
+            application/json:
+              schema: { type: object, additionalProperties: false, properties: { name: { type: string } } }
+    post:
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              allOf:
+                - $ref: '#/components/schemas/Base'
+                - type: object
+                  properties:
+                    address: { $ref: './common.yaml#/Address' }
+      responses: { '201': { description: created } }
+  /things/{id}:
+    get:
+      parameters: [{ name: id, in: path, required: true, schema: { type: integer } }]
+      responses: { '200': { description: ok } }
+  /things/mine:
+    get:
+      responses: { '200': { description: ok } }
+components:
+  schemas:
+    Base:
+      type: object
+      properties:
+        id: { type: integer, readOnly: true }
+        name: { type: string }
+`);
+const contract = new Contract(loadOpenApi(join(dir, 'api.yaml')), { allowUnknownQuery: false, allowUnknownProperties: false, basePath: '' });
+const headers = { 'x-trace': 't1' };
+const params = (query: string, h: Record<string, string> = headers): void => {
+  const { op, pathParams } = contract.match('GET', '/things');
+  contract.checkParameters(op, pathParams, query, h);
+};
+const body = (value: unknown): string | undefined => {
+  const { op } = contract.match('POST', '/things');
+  const v = contract.bodyValidator(op, 'application/json').json!;
+  return v(value) ? undefined : (v.errors![0]!.keyword as string);
+};
+
+describe('OpenAPI contract', () => {
+  it('deserializes form/explode arrays, comma arrays and deepObject, with coercion', () => {
+    expect(() => params('tags=a&tags=b&ids=1,2,3&filter[min]=5')).not.toThrow();
+    expect(() => params('ids=1,x')).toThrow('query.ids[1]: must be integer');
+    expect(() => params('filter[min]=0')).toThrow('query.filter.min: must be > 0');
+  });
+
+  it('refuses unknown query parameters and missing required headers', () => {
+    expect(() => params('debug=true')).toThrow('query.debug: is not a known parameter');
+    expect(() => params('', {})).toThrow('header.x-trace: is required');
+  });
+
+  it('prefers concrete paths over templates and validates path parameters', () => {
+    expect(contract.match('GET', '/things/mine').op.pathTemplate).toBe('/things/mine');
+    const { op, pathParams } = contract.match('GET', '/things/12');
+    expect(() => contract.checkParameters(op, pathParams, '', {})).not.toThrow();
+    expect(() => contract.checkParameters(op, { id: 'x' }, '', {})).toThrow('path.id: must be integer');
+  });
+
+  it('404 for unknown paths, 405 with Allow for unknown methods', () => {
+    expect(() => contract.match('GET', '/nothing')).toThrow(expect.objectContaining({ status: 404 }));
+    expect(() => contract.match('DELETE', '/things')).toThrow(expect.objectContaining({ status: 405, headers: { allow: 'GET, POST' } }));
+  });
+
+  it('resolves relative-file refs, converts 3.0 nullable, keeps allOf open across members', () => {
+    expect(body({ name: 'a', address: { zip: '12345', note: null } })).toBeUndefined();
+    expect(body({ name: 'a', address: { zip: '1234' } })).toBe('pattern');
+  });
+
+  it('refuses unknown and read-only properties (mass assignment)', () => {
+    expect(body({ name: 'a', role: 'admin' })).toBe('unevaluatedProperties');
+    expect(body({ name: 'a', address: { zip: '12345', extra: 1 } })).toBe('unevaluatedProperties');
+    expect(body({ id: 7, name: 'a' })).toBe('readOnly');
+  });
+
+  it('415 for media types the operation does not declare', () => {
+    const { op } = contract.match('POST', '/things');
+    expect(() => contract.bodyValidator(op, 'text/plain')).toThrow(expect.objectContaining({ status: 415 }));
+  });
+
+  it('filters undeclared response properties', () => {
+    const { op } = contract.match('GET', '/things');
+    const v = contract.responseValidator(op, 200)!;
+    const data = { name: 'x', passwordHash: 'secret' };
+    expect(v(data)).toBe(true);
+    expect(data).toEqual({ name: 'x' });
+  });
+
+  it('refuses remote refs at load', () => {
+    writeFileSync(join(dir, 'remote.yaml'), "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths:\n  /a: { $ref: 'https://example.com/x.yaml#/a' }\n");
+    expect(() => loadOpenApi(join(dir, 'remote.yaml'))).toThrow(OpenApiLoadError);
+  });
+});
+
+describe('strict JSON parser', () => {
+  it('parses ordinary JSON like JSON.parse', () => {
+    const text = '{"a":[1,-2.5e3,true,null,"\\u00e9\\n"],"b":{"c":"d"}}';
+    expect(parseJsonStrict(text)).toEqual(JSON.parse(text));
+  });
+
+  it('refuses duplicate keys, prototype keys and limit breaches', () => {
+    expect(() => parseJsonStrict('{"a":1,"a":2}')).toThrow('body.a: duplicate key');
+    expect(() => parseJsonStrict('{"x":{"constructor":{"prototype":1}}}')).toThrow('forbidden property name');
+    const limits = { maxDepth: 3, maxKeys: 2, maxArrayLength: 2, maxStringLength: 5, maxNumber: 100 };
+    expect(() => parseJsonStrict('[[[[1]]]]', limits)).toThrow('nested deeper than 3 levels');
+    expect(() => parseJsonStrict('{"a":1,"b":2,"c":3}', limits)).toThrow('more than 2 properties');
+    expect(() => parseJsonStrict('[1,2,3]', limits)).toThrow('array longer than 2');
+    expect(() => parseJsonStrict('"abcdef"', limits)).toThrow('string longer than 5');
+    expect(() => parseJsonStrict('101', limits)).toThrow('number larger than 100');
+  });
+
+  it('rejects malformed JSON with a location, never throwing anything else', () => {
+    for (const bad of ['{', '{"a":}', '[1,]', '"\\x"', '01', '{"a":1}}', 'nul']) expect(() => parseJsonStrict(bad)).toThrow(/^body/);
+  });
+});

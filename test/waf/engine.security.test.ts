@@ -1,0 +1,115 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { WafEngine } from '../../src/waf/engine.js';
+import { jsonInputs, queryInputs } from '../../src/waf/inputs.js';
+import { normalize } from '../../src/waf/decode.js';
+
+const attacks = JSON.parse(readFileSync(new URL('../fixtures/waf/attacks.json', import.meta.url), 'utf8')) as Record<string, string[]>;
+const benign = JSON.parse(readFileSync(new URL('../fixtures/waf/benign.json', import.meta.url), 'utf8')) as Record<string, string[]>;
+const engine = new WafEngine();
+const asQuery = (v: string): boolean => engine.inspect(queryInputs(`v=${encodeURIComponent(v)}`)).attack;
+const asJson = (v: string): boolean => engine.inspect(jsonInputs({ v })).attack;
+
+describe('injection engine on our labelled fixtures', () => {
+  for (const [family, list] of Object.entries(attacks)) {
+    it(`detects every ${family} attack as a query parameter`, () => {
+      expect(list.filter((v) => !asQuery(v))).toEqual([]);
+    });
+    // CR/LF is data inside a JSON text field (multi-line notes); it is an attack where it reaches headers.
+    if (family !== 'crlf') {
+      it(`detects every ${family} attack as a JSON field`, () => {
+        expect(list.filter((v) => !asJson(v))).toEqual([]);
+      });
+    }
+  }
+  for (const [set, list] of Object.entries(benign)) {
+    it(`lets every benign ${set} value through`, () => {
+      expect(list.filter((v) => asQuery(v) || asJson(v))).toEqual([]);
+    });
+  }
+});
+
+describe('attack and its benign twin', () => {
+  const twins: Array<[string, string, string]> = [
+    ['sqli', "' OR 1=1--", 'select the best option from the menu'],
+    ['sqli', '1 UNION SELECT password FROM users', 'The union of two sets'],
+    ['xss', '<img src=x onerror=alert(1)>', 'I <3 my dog; x < y > z'],
+    ['path-traversal', '../../etc/passwd', 'Use the ../ button to go up'],
+    ['command', '; cat /etc/passwd', 'salt; pepper & cat food'],
+    ['ssrf', 'http://169.254.169.254/latest/meta-data/', 'https://en.wikipedia.org/wiki/Dog'],
+    ['template', '{{7*7}}', 'Hello {{name}}'],
+    ['jndi', '${jndi:ldap://x.example/a}', 'costs ${price}'],
+    ['ldap', '*)(uid=*))(|(uid=*', 'Rex (the good boy)'],
+    ['nosql', '{"$ne": null}', 'It costs $5'],
+    ['xxe', '<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>', '<b>bold</b>'],
+    ['code', "<?php system($_GET['c']); ?>", 'PHP is a language'],
+  ];
+  for (const [family, attack, twin] of twins) {
+    it(`${family}: blocks the attack, passes the twin`, () => {
+      const verdict = engine.inspect([{ location: 'body', field: 'body.notes', value: attack }]);
+      expect(verdict.attack).toBe(true);
+      expect(verdict.matches.map((m) => m.family)).toContain(family);
+      expect(engine.inspect([{ location: 'body', field: 'body.notes', value: twin }]).attack).toBe(false);
+    });
+  }
+
+  it('refuses NoSQL operators as JSON keys, accepts ordinary keys starting with letters', () => {
+    expect(engine.inspect(jsonInputs({ password: { $ne: null } })).attack).toBe(true);
+    expect(engine.inspect(jsonInputs({ price: { currency: 'USD' } })).attack).toBe(false);
+  });
+
+  it('treats CR/LF + header line as an attack in a header but as text in a JSON body', () => {
+    expect(engine.inspect([{ location: 'header', field: 'header.x-lang', value: 'en\r\nSet-Cookie: a=b' }]).attack).toBe(true);
+    expect(engine.inspect([{ location: 'body', field: 'body.notes', value: 'Line one\r\nName: Rex' }]).attack).toBe(false);
+  });
+});
+
+describe('configuration', () => {
+  it('per-field exclusions and disabled rules stop a rule on that field only', () => {
+    const e = new WafEngine({ exclusions: [{ fields: ['body.html'], rules: ['xss'] }] });
+    const v = '<script>alert(1)</script>';
+    expect(e.inspect([{ location: 'body', field: 'body.html', value: v }]).attack).toBe(false);
+    expect(e.inspect([{ location: 'body', field: 'body.notes', value: v }]).attack).toBe(true);
+  });
+
+  it('names configured internal hosts for SSRF', () => {
+    const e = new WafEngine({ internalHosts: ['.corp.example', 'billing'] });
+    expect(e.inspect([{ location: 'query', field: 'query.url', value: 'http://db.corp.example/' }]).attack).toBe(true);
+    expect(e.inspect([{ location: 'query', field: 'query.url', value: 'http://billing/x' }]).attack).toBe(true);
+    expect(e.inspect([{ location: 'query', field: 'query.url', value: 'http://corp.example.org/' }]).attack).toBe(false);
+  });
+
+  it('paranoia 2 adds broader rules (HTML with attributes)', () => {
+    const v = '<b class="x">hi</b>';
+    expect(new WafEngine({ paranoia: 1 }).inspect([{ location: 'query', field: 'q', value: v }]).score).toBe(0);
+    expect(new WafEngine({ paranoia: 2 }).inspect([{ location: 'query', field: 'q', value: v }]).score).toBeGreaterThan(0);
+  });
+
+  it('stops at the time budget (injected clock) and says so', () => {
+    let t = 0;
+    const e = new WafEngine({ budgetMs: 10, now: () => (t += 6) });
+    const v = e.inspect([{ location: 'query', field: 'a', value: 'x' }, { location: 'query', field: 'b', value: 'y' }, { location: 'query', field: 'c', value: 'z' }]);
+    expect(v.overBudget).toBe(true);
+  });
+});
+
+describe('normalisation', () => {
+  it('undoes double URL encoding, overlong UTF-8, entities, escapes and fullwidth forms', () => {
+    expect(normalize('%252e%252e%252f')).toBe('../');
+    expect(normalize('%c0%ae%c0%ae%c0%af')).toBe('../');
+    expect(normalize('&#x3C;&lt;&#0000060')).toBe('<<<');
+    expect(normalize('\\u003cscript\\x3e')).toBe('<script>');
+    expect(normalize('＜ｓｃｒｉｐｔ＞')).toBe('<script>');
+  });
+
+  it('never throws on malformed encodings', () => {
+    expect(normalize('%E0%A4%A')).toBeTypeOf('string');
+    expect(normalize('%%%u12')).toBe('%%%u12');
+  });
+
+  it('stays linear on hostile input (no catastrophic backtracking)', () => {
+    const hostile = ['a'.repeat(50_000), "'".repeat(20_000) + ' or', '<'.repeat(20_000), '${'.repeat(10_000), '('.repeat(20_000) + ')'.repeat(20_000), '../'.repeat(10_000), '%25'.repeat(10_000), '{{'.repeat(10_000)];
+    // Counting work instead of timing: the engine must finish each one; vitest's own timeout is the guard.
+    for (const v of hostile) expect(typeof new WafEngine({ budgetMs: 1e9 }).inspect([{ location: 'query', field: 'q', value: v }]).attack).toBe('boolean');
+  });
+});
