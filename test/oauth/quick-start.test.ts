@@ -12,7 +12,8 @@ beforeAll(async () => {
     .replace(/port: 8443/, 'port: 0\n    host: 127.0.0.1')
     .replace(/port: 8080/, 'port: 0\n    host: 127.0.0.1')
     .replace(/port: 9901/, 'port: 0')
-    .replace(/store: sqlite:\S+/, `store: sqlite:${join(dir, 'rampart.db')}`);
+    .replace(/store: sqlite:\S+/, `store: sqlite:${join(dir, 'rampart.db')}`)
+    .replace(/spec: (\S+)/g, (_m, spec: string) => `spec: ${join(ROOT, spec)}`);
   gw = await startGateway(yaml, { dir });
 });
 afterAll(async () => gw?.stop());
