@@ -3,10 +3,11 @@
  * JSON Schema (`rampart config schema`). Every default states its unit.
  */
 import { z } from 'zod';
-import { STAGE_DEFINITIONS } from '../stages/registry.js';
+import { STAGE_DEFINITIONS, STAGES_BY_TYPE } from '../stages/registry.js';
 import type { StageDefinition } from '../stages/definition.js';
 import { logSchema, observeSchema } from '../observe/config.js';
 import { authorizationSchema } from '../authz/config.js';
+import { oauthConfigSchema } from '../oauth/config.js';
 
 const port = z.number().int().min(0).max(65_535);
 const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
@@ -107,6 +108,12 @@ const tlsListenerSchema = z
     cert: z.string().optional(),
     /** PEM private key; reloaded when the file changes. */
     key: z.string().optional(),
+    /**
+     * PEM file of the CA(s) that sign client certificates. When set, the listener requests (never
+     * requires) a client certificate and verifies it against these CAs; `mtls` stages and
+     * certificate-bound `jwt` stages need it. Read at start (restart to change it).
+     */
+    clientCa: z.string().optional(),
     /** Lowest TLS version accepted. */
     minVersion: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2'),
     /** Strict-Transport-Security max-age, seconds (1 year). */
@@ -200,10 +207,13 @@ export const configSchema = z
     /** Stages applied to every route (before the route's own, within each phase). */
     stages: z.array(stageSchema).default([]),
     routes: z.array(routeSchema).default([]),
+    /** Built-in OAuth 2.0 authorization server (docs/authentication.md). Absent: none. */
+    oauth: oauthConfigSchema.optional(),
   })
   .strict()
   .superRefine((cfg, ctx) => {
     for (const issue of crossReferenceIssues(cfg)) ctx.addIssue({ code: 'custom', ...issue });
+    checkAuthenticationStages(cfg, ctx);
   });
 
 /**
@@ -235,6 +245,25 @@ export function crossReferenceIssues(input: unknown): { path: (string | number)[
     issues.push({ path: ['listeners', 'http', 'mode'], message: 'redirect needs the https listener; use mode: serve' });
   }
   return issues;
+}
+
+/** `anonymous` must be a route's last authentication stage; client certificates need `listeners.https.clientCa`. */
+type StageRef = { readonly type: string; readonly certificateBound?: boolean };
+function checkAuthenticationStages(
+  cfg: { stages: readonly StageRef[]; routes: readonly { stages: readonly StageRef[] }[]; listeners: { https: { clientCa?: string | undefined } } },
+  ctx: z.core.$RefinementCtx,
+): void {
+  const usesCertificates = (s: StageRef): boolean => s.type === 'mtls' || s.certificateBound === true;
+  cfg.routes.forEach((route, i) => {
+    const auth = [...cfg.stages, ...route.stages].filter((s) => STAGES_BY_TYPE.get(s.type)?.phase === 'authenticate');
+    const anon = auth.findIndex((s) => s.type === 'anonymous');
+    if (anon !== -1 && anon !== auth.length - 1) {
+      ctx.addIssue({ code: 'custom', path: ['routes', i, 'stages'], message: 'anonymous must be the last authentication stage (after the global ones too)' });
+    }
+    if (cfg.listeners.https.clientCa === undefined && auth.some(usesCertificates)) {
+      ctx.addIssue({ code: 'custom', path: ['routes', i, 'stages'], message: 'client certificates need listeners.https.clientCa' });
+    }
+  });
 }
 
 export type RampartConfig = z.infer<typeof configSchema>;

@@ -22,6 +22,10 @@ export const ERROR_CODES = {
   RAMPART_IP_DENIED: { status: 403, title: 'Client address not allowed' },
   // authentication (stages add method-specific codes; bodies never say which part failed)
   RAMPART_AUTH_REQUIRED: { status: 401, title: 'Authentication required' },
+  RAMPART_AUTH_INVALID_TOKEN: { status: 401, title: 'Invalid access token' },
+  RAMPART_AUTH_INVALID_CERTIFICATE: { status: 401, title: 'Client certificate not accepted' },
+  RAMPART_AUTH_UNAVAILABLE: { status: 503, title: 'Authentication service unavailable' },
+  RAMPART_OAUTH_ERROR: { status: 400, title: 'OAuth request refused' },
   RAMPART_AUTH_INVALID_KEY: { status: 401, title: 'Invalid API key' },
   // authorization (403 bodies never say which rule refused)
   RAMPART_FORBIDDEN: { status: 403, title: 'Forbidden' },

@@ -3,6 +3,8 @@ import type { EventSink } from './events.js';
 import type { RequestContext } from './context.js';
 import type { RampartConfig } from '../config/schema.js';
 import type { GatewayMetrics } from '../observe/metrics.js';
+import type { TokenRevocations } from '../auth/revocation.js';
+import type { OAuthServer } from '../oauth/server.js';
 import type { CounterStore } from '../stores/counter-store.js';
 import type { Store } from '../stores/contracts.js';
 import type { KeyService } from '../keys/key-service.js';
@@ -21,6 +23,10 @@ export interface Services {
   readonly isBlocked?: (ip: string) => boolean;
   /** Prometheus metrics (register your own on `metrics.registry`; report dependency health on `metrics.componentUp`). */
   readonly metrics?: GatewayMetrics;
+  /** Revoked token ids (OAuth server, RFC 7009); the jwt stage refuses them. Absent: no revocation list. */
+  tokenRevocations?: TokenRevocations;
+  /** The built-in OAuth 2.0 server, when the config has an `oauth:` section. */
+  oauth?: OAuthServer;
   /** Rate-limit, quota, concurrency and lockout counters (`counters:` in the config; shared by every process on Redis). */
   readonly counters: CounterStore;
   /** Consumers, keys, admin tokens, secrets (SQLite or PostgreSQL). */

@@ -15,7 +15,7 @@ import { startPetsApi, type RunningDemo } from '../demo/pets.js';
 import { startAdminServer, type AdminServer } from '../admin/server.js';
 import { createRequestHandler } from './handler.js';
 import { buildRuntime, type Runtime } from './runtime.js';
-import { resolveCertificate, secureContextOptions, watchCertificate, type CertificateFiles } from './tls.js';
+import { clientCertificateOptions, resolveCertificate, secureContextOptions, watchCertificate, type CertificateFiles } from './tls.js';
 import { clientErrorToProblem, writeRawProblem } from './client-error.js';
 import { createLogger } from './logger.js';
 import { Observer } from '../observe/observer.js';
@@ -24,6 +24,8 @@ import { openCounterStore } from '../stores/open-counter-store.js';
 import { limitsAdminRoutes } from '../stages/rate-limit/admin.js';
 import { openKeyComponents, type KeyComponents } from '../keys/open.js';
 import { adminSetup } from '../admin/setup.js';
+import { OAuthServer } from '../oauth/server.js';
+import { oauthAdminRoutes } from '../oauth/admin.js';
 
 export interface GatewayOptions {
   /** Path of rampart.yaml. */
@@ -115,6 +117,11 @@ export class Gateway {
     const { logger } = this.services;
     await this.observer.openAudit(loaded.baseDir);
     await this.services.counters.ready(2000);
+    if (config.oauth !== undefined) {
+      const oauth = await OAuthServer.start(config.oauth, { store: this.services.store, secrets: this.services.secrets, logger });
+      this.services.oauth = oauth;
+      this.services.tokenRevocations = oauth.revocations;
+    }
     this.runtime = await buildRuntime(loaded, this.services, this.resolveBuiltin);
     const current = (): Runtime => this.runtime;
     const limits = config.limits;
@@ -129,7 +136,10 @@ export class Gateway {
     const { https, http } = config.listeners;
     if (https.enabled) {
       const files = await resolveCertificate(https, loaded.baseDir, logger);
-      const server = createHttpsServer({ ...serverOptions, ...secureContextOptions(files, https.minVersion) }, createRequestHandler(current, this.services, true));
+      const server = createHttpsServer(
+        { ...serverOptions, ...secureContextOptions(files, https.minVersion), ...clientCertificateOptions(files) },
+        createRequestHandler(current, this.services, true),
+      );
       this.stopCert = this.watchCert(server, files, https.minVersion);
       this.ports.https = await this.listen(server, https.host, https.port);
     }
@@ -145,9 +155,14 @@ export class Gateway {
       if (!isLoopback(config.admin.host)) {
         throw new ConfigError([`admin.host: ${config.admin.host} is not a loopback address; the admin API is only served on loopback`], loaded.file ?? '<inline>');
       }
+      const oauthRoutes = this.services.oauth === undefined ? [] : oauthAdminRoutes(this.services.oauth, this.services.emit);
       this.admin = await startAdminServer(config.admin, this.services, {
         ready: () => this.runtime !== undefined,
-        ...(await adminSetup(this.services, this.keyComponents.hasher, process.env, [...limitsAdminRoutes(this.services), ...observeAdminRoutes(this.observer, config)])),
+        ...(await adminSetup(this.services, this.keyComponents.hasher, process.env, [
+          ...limitsAdminRoutes(this.services),
+          ...observeAdminRoutes(this.observer, config),
+          ...oauthRoutes,
+        ])),
       });
       this.ports.admin = this.admin.port;
     }
@@ -293,6 +308,7 @@ export class Gateway {
     await this.services.counters.close();
     for (const demo of this.demos.values()) await (await demo).close();
     await this.observer.close();
+    await this.services.oauth?.close();
     await this.keyComponents.close();
     this.services.logger.flush?.();
   }

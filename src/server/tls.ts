@@ -21,6 +21,8 @@ export const TLS12_CIPHERS = [
 export interface CertificateFiles {
   readonly cert: string;
   readonly key: string;
+  /** CA file for client certificates (`listeners.https.clientCa`). */
+  readonly clientCa?: string;
 }
 
 export function secureContextOptions(files: CertificateFiles, minVersion: 'TLSv1.2' | 'TLSv1.3'): SecureContextOptions {
@@ -32,7 +34,16 @@ export function secureContextOptions(files: CertificateFiles, minVersion: 'TLSv1
     ciphers: TLS12_CIPHERS,
     honorCipherOrder: true,
     ecdhCurve: 'X25519:P-256:P-384',
+    ...(files.clientCa !== undefined ? { ca: readFileSync(files.clientCa) } : {}),
   };
+}
+
+/**
+ * Server options for client certificates: requested (so routes without mtls keep working for clients
+ * that have none) and verified against `clientCa`; the mtls stage refuses unverified ones.
+ */
+export function clientCertificateOptions(files: CertificateFiles): { requestCert?: boolean; rejectUnauthorized?: boolean } {
+  return files.clientCa === undefined ? {} : { requestCert: true, rejectUnauthorized: false };
 }
 
 /**
@@ -40,12 +51,13 @@ export function secureContextOptions(files: CertificateFiles, minVersion: 'TLSv1
  * certificate for localhost under `<baseDir>/.rampart/tls/`, with a loud warning.
  */
 export async function resolveCertificate(
-  configured: { cert?: string | undefined; key?: string | undefined },
+  configured: { cert?: string | undefined; key?: string | undefined; clientCa?: string | undefined },
   baseDir: string,
   logger: Logger,
 ): Promise<CertificateFiles> {
+  const clientCa = configured.clientCa === undefined ? {} : { clientCa: resolve(baseDir, configured.clientCa) };
   if (configured.cert !== undefined && configured.key !== undefined) {
-    return { cert: resolve(baseDir, configured.cert), key: resolve(baseDir, configured.key) };
+    return { cert: resolve(baseDir, configured.cert), key: resolve(baseDir, configured.key), ...clientCa };
   }
   const dir = join(baseDir, '.rampart', 'tls');
   const files = { cert: join(dir, 'dev-cert.pem'), key: join(dir, 'dev-key.pem') };
@@ -70,7 +82,7 @@ export async function resolveCertificate(
     { cert: files.cert },
     '*** NO TLS CERTIFICATE CONFIGURED: serving a self-signed DEVELOPMENT certificate. Set listeners.https.cert and key for production. ***',
   );
-  return files;
+  return { ...files, ...clientCa };
 }
 
 /** Calls `onChange` when either file's content changes (polling: survives atomic renames). */

@@ -22,4 +22,5 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'audit', summary: 'Audit dependencies (lockfiles) against OSV advisories, offline', load: async () => (await import('./audit.js')).auditCommand },
   { name: 'sbom', summary: 'Write a CycloneDX 1.5 JSON SBOM of a project (or of Rampart itself)', load: async () => (await import('./sbom.js')).sbomCommand },
   { name: 'audit-log', summary: 'Verify the tamper-evident audit log, or export it (JSON Lines, CEF)', load: async () => (await import('./audit-log.js')).auditLogCommand },
+  { name: 'clients', summary: 'Manage OAuth clients of the built-in authorization server', load: async () => (await import('./clients.js')).clientsCommand },
 ];
