@@ -277,13 +277,22 @@ export function decide(authz: CompiledAuthorization, policy: RoutePolicy, req: A
   if (policy.mode === 'any') {
     decided = policy.anyAuthenticated;
   } else {
-    const rule = policy.rules.find((r) => covers(r.methods, req.method));
-    if (rule === undefined) return deny(`routes.${policy.routeId}.no-rule`, `no rule covers ${req.method}`);
-    const missingPermission = rule.permissions.find((p) => !grants.has(p));
-    if (missingPermission !== undefined) return deny(rule.id, `requires permission ${missingPermission}`);
-    const missingScope = rule.scopes.find((s) => !identity.scopes.includes(s));
-    if (missingScope !== undefined) return deny(rule.id, `requires scope ${missingScope}`);
-    decided = rule.allowed;
+    // Rules covering the method are alternatives (e.g. a role's permission, or a token's scope):
+    // the first that the caller satisfies allows; otherwise the first one's denial is reported.
+    let allowed: Decision | undefined;
+    let denied: Decision | undefined;
+    for (const rule of policy.rules) {
+      if (!covers(rule.methods, req.method)) continue;
+      const missingPermission = rule.permissions.find((p) => !grants.has(p));
+      const missingScope = missingPermission === undefined ? rule.scopes.find((s) => !identity.scopes.includes(s)) : undefined;
+      if (missingPermission === undefined && missingScope === undefined) {
+        allowed = rule.allowed;
+        break;
+      }
+      denied ??= deny(rule.id, missingPermission !== undefined ? `requires permission ${missingPermission}` : `requires scope ${missingScope}`);
+    }
+    if (allowed === undefined) return denied ?? deny(`routes.${policy.routeId}.no-rule`, `no rule covers ${req.method}`);
+    decided = allowed;
   }
   for (const b of policy.bindings) {
     if (b.in === 'body' || !covers(b.methods, req.method)) continue;

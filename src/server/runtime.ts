@@ -65,8 +65,10 @@ export async function buildRuntime(loaded: LoadedConfig, services: Services, res
       const own = await create(route.stages, route);
       const listed = [...globalStages, ...own];
       if (!listed.some((s) => s.name === 'authorize')) {
-        // Deny by default: an authenticating route with no authorize stage refuses everyone.
-        const implicit = implicitAuthorizeStage(config, route, listed.some((s) => s.phase === 'authenticate'));
+        // Deny by default: an authenticating route with no authorize stage refuses everyone, unless
+        // it declares itself public with an `anonymous` stage.
+        const authenticates = listed.some((s) => s.phase === 'authenticate') && !listed.some((s) => s.name === 'anonymous');
+        const implicit = implicitAuthorizeStage(config, route, authenticates);
         if (implicit !== undefined) own.push(implicit);
       }
       const stages = [...globalStages, ...own].sort((a, b) => PHASE_INDEX[a.phase] - PHASE_INDEX[b.phase]);

@@ -28,6 +28,7 @@ routes:
     upstream: pets
     stages:
       - { type: jwt, ownIssuer: true, issuer: "${ISSUER}", audience: pets-api, algorithms: [ES256], typ: at+jwt }
+      - { type: authorize, anyAuthenticated: true }
 `;
 
 const form = (fields: Record<string, string>): string => new URLSearchParams(fields).toString();

@@ -14,7 +14,6 @@ const json = (body: unknown, method = 'POST'): { method: string; headers: Record
 beforeAll(async () => {
   gw = await startGateway(`${TEST_LISTENERS}
 log: { level: silent, access: false }
-store: "sqlite::memory:"
 upstreams: { pets: { url: "builtin:pets" } }
 routes:
   - id: pets

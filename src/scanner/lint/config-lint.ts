@@ -24,8 +24,9 @@ export const CONFIG_RULES = {
 
 /** Stage type names by what they do (aliases included so later stage names are recognised). */
 export const STAGE_KINDS = {
-  authenticate: ['api_key', 'api-key', 'apikey', 'jwt', 'oauth2', 'oauth', 'introspection', 'mtls', 'basic_auth', 'hmac'],
-  authorize: ['rbac', 'scopes', 'policy', 'authorize', 'abac', 'bola', 'object_level', 'opa'],
+  // oauth2_server endpoints authenticate and authorize their clients themselves; anonymous is an explicit choice.
+  authenticate: ['api_key', 'api-key', 'apikey', 'jwt', 'oauth2', 'oauth', 'introspection', 'mtls', 'basic_auth', 'hmac', 'oauth2_server', 'anonymous'],
+  authorize: ['rbac', 'scopes', 'policy', 'authorize', 'abac', 'bola', 'object_level', 'opa', 'oauth2_server'],
   rateLimit: ['rate_limit', 'rate-limit', 'ratelimit', 'quota', 'concurrency'],
   waf: ['waf', 'injection', 'inspect'],
   openapi: ['openapi', 'contract', 'validate'],

@@ -170,7 +170,7 @@ export const uploadStage = defineStage({
         if (result.status === 'infected') {
           const error = new RampartError('RAMPART_UPLOAD_MALWARE', 'The upload contains malware.', { reason: `clamd: ${result.signature}` });
           const refused: RefusedFile = target.file !== undefined ? { file: target.file, error } : { file: { field: '(fields)', name: undefined, declaredType: undefined, spool: upload.raw }, error };
-          await refuse(ctx, refused, 'upload.malware', 'high', { signature: result.signature });
+          await refuse(ctx, refused, 'upload.malware', 'high', { threat: result.signature });
         }
       }
       return 'clean';

@@ -15,7 +15,8 @@ beforeAll(async () => {
         clientSecret: ${secret}
         issuer: ${idp.issuer}
         audience: pets-api
-        maxCacheSeconds: 60`;
+        maxCacheSeconds: 60
+      - { type: authorize, anyAuthenticated: true }`;
   gw = await startGateway(`${TEST_LISTENERS}
 upstreams:
   pets: { url: "builtin:pets" }

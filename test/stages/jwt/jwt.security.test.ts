@@ -31,6 +31,7 @@ routes:
         jwks: { minRefetchSeconds: 60 }
         requiredClaims: [sub]
         maxTokenBytes: 2048
+      - { type: authorize, anyAuthenticated: true }   # these tests exercise authentication only
   - id: public
     path: /public/**
     upstream: pets

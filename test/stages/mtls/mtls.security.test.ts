@@ -48,12 +48,12 @@ routes:
   - id: mtls
     path: /pets/**
     upstream: pets
-    stages: [{ type: mtls }]
+    stages: [{ type: mtls }, { type: authorize, anyAuthenticated: true }]
   - id: listed
     path: /listed/**
     upstream: pets
     stripPrefix: /listed
-    stages: [{ type: mtls, consumerFrom: san.uri, consumers: { "spiffe://prod/reports": { consumer: reports, roles: [reader] } } }]
+    stages: [{ type: mtls, consumerFrom: san.uri, consumers: { "spiffe://prod/reports": { consumer: reports, roles: [reader] } } }, { type: authorize, anyAuthenticated: true }]
   - id: open
     path: /open/**
     upstream: pets
@@ -64,6 +64,7 @@ routes:
     stripPrefix: /bound
     stages:
       - { type: jwt, issuer: "${idp.issuer}", audience: pets-api, algorithms: [RS256], jwksUrl: "${idp.jwksUrl}", certificateBound: true }
+      - { type: authorize, anyAuthenticated: true }
 `,
     { dir },
   );

@@ -156,7 +156,7 @@ describe('malware through a real clamd', () => {
     expect(r.status).toBe(422);
     expect(r.body.code).toBe('RAMPART_UPLOAD_MALWARE');
     const e = await eventOf('upload.malware');
-    expect(e.data).toMatchObject({ signature: 'Rampart.Test.EICAR.UNOFFICIAL', sha256: sha(Buffer.from(EICAR)) });
+    expect(e.data).toMatchObject({ threat: 'Rampart.Test.EICAR.UNOFFICIAL', sha256: sha(Buffer.from(EICAR)) });
     r = await post('/files', [{ name: 'f', filename: 'docs.zip', type: 'application/zip', data: makeZip([{ name: 'readme.txt', data: Buffer.from(EICAR) }]) }]);
     expect(r.body.code).toBe('RAMPART_UPLOAD_MALWARE');
     r = await post('/files', [{ name: 'f', filename: 'x.bin', type: 'application/octet-stream', data: Buffer.concat([pdf(), Buffer.from(TEST_MALWARE)]) }]);
