@@ -20,7 +20,8 @@ import { parse as parseYaml, stringify } from 'yaml';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const WORK = join(ROOT, '.rampart', 'bench');
-const BODY = '{"id":42,"name":"Rex","species":"dog","owner":"alice","tags":["good","boy"],"vaccinated":true,"age":7}';
+/** ~100 bytes, and a valid `GET /pets` answer of the demo OpenAPI document (the demo stages validate responses). */
+const BODY = '{"items":[{"id":42,"name":"Rex","species":"dog","owner":"alice","notes":"good boy"}],"total":1}';
 
 const { values } = parseArgs({
   options: {
@@ -84,14 +85,15 @@ function stopAll(): void {
 process.on('exit', stopAll);
 process.on('SIGINT', () => process.exit(130));
 
-async function waitFor(url: string, insecure = false): Promise<void> {
+async function waitFor(url: string, insecure = false, headers: Record<string, string> = {}): Promise<void> {
   const { request, Agent } = await import('undici');
   const dispatcher = new Agent({ connect: { rejectUnauthorized: !insecure } });
   for (let i = 0; i < 100; i++) {
     try {
-      const res = await request(url, { dispatcher });
+      const res = await request(url, { dispatcher, headers });
       await res.body.dump();
-      if (res.statusCode < 500) return;
+      if (res.statusCode === 200) return;
+      if (res.statusCode < 500 && i > 20) throw new Error(`${url} answers ${res.statusCode}`);
     } catch {
       /* not up yet */
     }
@@ -121,6 +123,21 @@ async function load(url: string, headers: Record<string, string>): Promise<Resul
   const autocannon = (await import('autocannon')).default;
   const r = await autocannon({ url, connections: CONNECTIONS, duration: DURATION, headers });
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.non2xx + r.errors };
+}
+
+/** A consumer with the demo's `user` role and an API key, created in the bench store before the gateways start. */
+async function provisionKey(configFile: string): Promise<string> {
+  const { loadConfigFile } = await import('../src/config/load.js');
+  const { openKeyComponents } = await import('../src/keys/open.js');
+  const pino = (await import('pino')).default;
+  const loaded = loadConfigFile(configFile);
+  const components = await openKeyComponents(loaded.config, loaded.baseDir, pino({ level: 'silent' }));
+  const now = Date.now();
+  await components.store.createConsumer({ id: 'bench', name: 'bench', roles: ['user'], scopes: [], tenant: null, metadata: {}, status: 'active', createdAt: now, updatedAt: now });
+  const consumer = (await components.store.getConsumer('bench'))!;
+  const { key } = await components.keys.create({ consumer, scopes: null, roles: null, expiresAt: null, createdBy: 'bench' });
+  await components.close();
+  return key;
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -161,36 +178,48 @@ http.createServer((q, s) => { s.writeHead(200, { 'content-type': 'application/js
     start(process.execPath, [script], 1);
   }
 
-  // (c) Rampart, no stages; (d) the demo route's stage list — each on plain HTTP (serve mode) and TLS
-  const demo = parseYaml(readFileSync(join(ROOT, 'rampart.yaml'), 'utf8')) as { routes?: { id: string; path: string; stages?: unknown[] }[]; secrets?: unknown };
+  // (c) Rampart, no stages; (d) the demo route's stage list — each on plain HTTP (serve mode) and TLS.
+  // (d) keeps every stage of rampart.yaml's `pets` route and its top-level sections (authorization,
+  // oauth, …), authenticates with a real API key, and only raises the per-consumer rate limit so the
+  // load generator is measured rather than refused.
+  const demo = parseYaml(readFileSync(join(ROOT, 'rampart.yaml'), 'utf8')) as Record<string, unknown> & { routes?: { id: string; path: string; stages?: Record<string, unknown>[] }[] };
   const demoRoute = demo.routes?.find((r) => r.id === 'pets');
+  const demoStages = (demoRoute?.stages ?? []).map((st) => (st.type === 'rate-limit' ? { ...st, rate: { limit: 1_000_000_000, windowSeconds: 1, burst: 1_000_000 } } : st));
+  const { listeners: _l, admin: _a, store: _s, upstreams: _u, routes: _r, secrets: _sec, ...topLevel } = demo;
+  const shared = {
+    ...topLevel,
+    admin: { enabled: false },
+    store: `sqlite:${join(WORK, 'bench.db')}`,
+    secrets: { pepper: 'bench-pepper-0123456789abcdef0123456789', masterKey: `bench:${Buffer.alloc(32, 7).toString('base64')}` },
+    upstreams: { up: { url: `http://127.0.0.1:${upPort}` } },
+  };
   const rampartConfig = (http: number, https: number, stages: unknown[]): string =>
     stringify({
+      ...shared,
       listeners: { https: { port: https, host: '127.0.0.1', cert: cert.cert, key: cert.key }, http: { port: http, host: '127.0.0.1', mode: 'serve' } },
-      admin: { enabled: false },
-      ...(demo.secrets !== undefined ? { secrets: demo.secrets } : {}),
-      upstreams: { up: { url: `http://127.0.0.1:${upPort}` } },
       routes: [{ id: 'pets', path: demoRoute?.path ?? '/pets/**', upstream: 'up', stages }],
     });
   // Written beside rampart.yaml so that relative paths in the demo stages resolve the same way.
   const plainFile = join(ROOT, '.bench-nostages.yaml');
   const fullFile = join(ROOT, '.bench-demo-stages.yaml');
   writeFileSync(plainFile, rampartConfig(rPlain, rTls, []));
-  writeFileSync(fullFile, rampartConfig(rFull, rFullTls, demoRoute?.stages ?? []));
+  writeFileSync(fullFile, rampartConfig(rFull, rFullTls, demoStages));
+  const apiKey = await provisionKey(fullFile);
   const cli = join(ROOT, 'dist/cli/main.js');
   start(process.execPath, [cli, 'start', '--config', plainFile], 1);
   start(process.execPath, [cli, 'start', '--config', fullFile], 1);
+  const auth = { 'x-api-key': apiKey };
 
   const targets: { name: string; url: string; group: 'http' | 'tls'; headers?: Record<string, string> }[] = [
     { name: 'upstream direct', url: `http://127.0.0.1:${upPort}/pets`, group: 'http' as const },
     ...(useNginx ? [{ name: 'nginx proxy', url: `http://127.0.0.1:${ngxPort}/pets`, group: 'http' as const }] : []),
     { name: 'rampart, no stages', url: `http://127.0.0.1:${rPlain}/pets`, group: 'http' as const },
-    { name: 'rampart, demo stages', url: `http://127.0.0.1:${rFull}/pets`, group: 'http' as const },
+    { name: 'rampart, demo stages', url: `http://127.0.0.1:${rFull}/pets`, group: 'http' as const, headers: auth },
     ...(useNginx ? [{ name: 'nginx proxy (TLS)', url: `https://127.0.0.1:${ngxTlsPort}/pets`, group: 'tls' as const }] : []),
     { name: 'rampart, no stages (TLS)', url: `https://127.0.0.1:${rTls}/pets`, group: 'tls' as const },
-    { name: 'rampart, demo stages (TLS)', url: `https://127.0.0.1:${rFullTls}/pets`, group: 'tls' as const },
+    { name: 'rampart, demo stages (TLS)', url: `https://127.0.0.1:${rFullTls}/pets`, group: 'tls' as const, headers: auth },
   ].filter((t) => values.only === undefined || t.name.includes(values.only));
-  for (const t of targets) await waitFor(t.url, true);
+  for (const t of targets) await waitFor(t.url, true, t.headers);
 
   const runs = new Map<string, Result[]>(targets.map((t) => [t.name, []]));
   for (let round = 1; round <= ROUNDS; round++) {
