@@ -7,7 +7,9 @@
  * rounds, medians. Targets: (a) bare upstream, (b) nginx reverse proxy with upstream keep-alive,
  * (c) Rampart with no stages, (d) Rampart with the demo route's stage list — plain HTTP, then TLS.
  *
- * Options: --rounds N (3), --duration S (10), --connections N (50), --out FILE (JSON results).
+ * Options: --rounds N (3), --duration S (10), --connections N (50), --out FILE (JSON results),
+ * --stages (also single-stage variants: access log off, api_key, rate limits in memory and on
+ * Redis, openapi, waf — each compared with Rampart's no-stage figure).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -30,6 +32,8 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '50' },
     out: { type: 'string' },
     only: { type: 'string' },
+    /** Also measure single stages against Rampart with no stages (plain HTTP). */
+    stages: { type: 'boolean', default: false },
   },
 });
 const ROUNDS = Number(values.rounds);
@@ -202,6 +206,7 @@ http.createServer((q, s) => { s.writeHead(200, { 'content-type': 'application/js
   // Written beside rampart.yaml so that relative paths in the demo stages resolve the same way.
   const plainFile = join(ROOT, '.bench-nostages.yaml');
   const fullFile = join(ROOT, '.bench-demo-stages.yaml');
+  const benchFiles = [plainFile, fullFile];
   writeFileSync(plainFile, rampartConfig(rPlain, rTls, []));
   writeFileSync(fullFile, rampartConfig(rFull, rFullTls, demoStages));
   const apiKey = await provisionKey(fullFile);
@@ -210,11 +215,33 @@ http.createServer((q, s) => { s.writeHead(200, { 'content-type': 'application/js
   start(process.execPath, [cli, 'start', '--config', fullFile], 1);
   const auth = { 'x-api-key': apiKey };
 
+  const huge = { limit: 1_000_000_000, windowSeconds: 1, burst: 1_000_000 };
+  const variants: { name: string; stages: unknown[]; extra?: Record<string, unknown>; headers?: Record<string, string> }[] = values.stages
+    ? [
+        { name: 'rampart, access log off', stages: [], extra: { log: { access: false } } },
+        { name: 'rampart, api_key', stages: [{ type: 'api_key', header: 'X-API-Key' }, { type: 'authorize', anyAuthenticated: true }], headers: auth },
+        { name: 'rampart, rate-limit (memory)', stages: [{ type: 'rate-limit', by: ['ip'], rate: huge }] },
+        { name: 'rampart, rate-limit (redis)', stages: [{ type: 'rate-limit', by: ['ip'], rate: huge }], extra: { counters: `redis://127.0.0.1:6379?prefix=rampart-bench-${process.pid}:` } },
+        { name: 'rampart, openapi', stages: [{ type: 'openapi', spec: 'src/demo/pets.openapi.yaml' }] },
+        { name: 'rampart, waf', stages: [{ type: 'waf', mode: 'block' }] },
+      ]
+    : [];
+  const variantTargets: { name: string; url: string; group: 'http'; headers?: Record<string, string> }[] = [];
+  for (const [i, v] of variants.entries()) {
+    const [http, https] = [await freePort(), await freePort()];
+    const file = join(ROOT, `.bench-stage-${i}.yaml`);
+    writeFileSync(file, stringify({ ...parseYaml(rampartConfig(http, https, v.stages)), ...v.extra }));
+    start(process.execPath, [cli, 'start', '--config', file], 1);
+    variantTargets.push({ name: v.name, url: `http://127.0.0.1:${http}/pets`, group: 'http', ...(v.headers ? { headers: v.headers } : {}) });
+    benchFiles.push(file);
+  }
+
   const targets: { name: string; url: string; group: 'http' | 'tls'; headers?: Record<string, string> }[] = [
     { name: 'upstream direct', url: `http://127.0.0.1:${upPort}/pets`, group: 'http' as const },
     ...(useNginx ? [{ name: 'nginx proxy', url: `http://127.0.0.1:${ngxPort}/pets`, group: 'http' as const }] : []),
     { name: 'rampart, no stages', url: `http://127.0.0.1:${rPlain}/pets`, group: 'http' as const },
     { name: 'rampart, demo stages', url: `http://127.0.0.1:${rFull}/pets`, group: 'http' as const, headers: auth },
+    ...variantTargets,
     ...(useNginx ? [{ name: 'nginx proxy (TLS)', url: `https://127.0.0.1:${ngxTlsPort}/pets`, group: 'tls' as const }] : []),
     { name: 'rampart, no stages (TLS)', url: `https://127.0.0.1:${rTls}/pets`, group: 'tls' as const },
     { name: 'rampart, demo stages (TLS)', url: `https://127.0.0.1:${rFullTls}/pets`, group: 'tls' as const, headers: auth },
@@ -238,14 +265,16 @@ http.createServer((q, s) => { s.writeHead(200, { 'content-type': 'application/js
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   console.log(`\nMachine: ${cpus().length} cores (${cpu}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`);
   console.log(`Load: ${has('wrk') ? 'wrk -t1' : 'autocannon'} -c${CONNECTIONS}, ${DURATION} s × ${ROUNDS} rounds (medians); upstream: ${useNginx ? 'nginx static JSON' : 'Node static JSON'}; pinning: ${has('taskset') ? 'load core 0, upstream+proxy core 1' : 'none (taskset missing)'}\n`);
-  console.log('| target | req/s | p50 ms | p99 ms | ratio to nginx | errors |');
-  console.log('|---|---|---|---|---|---|');
+  const bare = (group: string): number | undefined => summary.find((s) => s.group === group && s.name.startsWith('rampart, no stages'))?.rps;
+  console.log('| target | req/s | p50 ms | p99 ms | ratio to nginx | ratio to rampart, no stages | errors |');
+  console.log('|---|---|---|---|---|---|---|');
   for (const s of summary) {
     const r = ref(s.group);
-    console.log(`| ${s.name} | ${Math.round(s.rps).toLocaleString('en-US')} | ${s.p50.toFixed(2)} | ${s.p99.toFixed(2)} | ${r === undefined ? '—' : (s.rps / r).toFixed(2)} | ${s.errors} |`);
+    const b = s.name.startsWith('rampart') ? bare(s.group) : undefined;
+    console.log(`| ${s.name} | ${Math.round(s.rps).toLocaleString('en-US')} | ${s.p50.toFixed(2)} | ${s.p99.toFixed(2)} | ${r === undefined ? '—' : (s.rps / r).toFixed(2)} | ${b === undefined ? '—' : (s.rps / b).toFixed(2)} | ${s.errors} |`);
   }
   if (values.out !== undefined) writeFileSync(values.out, JSON.stringify({ date: new Date().toISOString(), cpu, summary, runs: Object.fromEntries(runs) }, null, 2));
-  for (const f of [plainFile, fullFile]) if (existsSync(f)) rmSync(f);
+  for (const f of benchFiles) if (existsSync(f)) rmSync(f);
   stopAll();
 }
 
