@@ -64,6 +64,12 @@ describe('store roles through the admin API and the CLI', () => {
     expect(JSON.parse(set.stdout)).toMatchObject({ name: 'pets-clerk', permissions: ['pets:read', 'pets:write'], source: 'store' });
     expect((await pets(clerkKey)).status).toBe(200);
     expect((await pets(clerkKey, 'POST')).status).not.toBe(403);
+    // `policy explain` against the running gateway sees the store role too.
+    const explained = await runCli(['policy', 'explain', '--consumer', 'clerk', '--method', 'POST', '--path', '/pets', '--config', gw.configFile, '--admin-url', gw.admin, '--json'], {
+      env: { RAMPART_ADMIN_TOKEN: TEST_ADMIN_TOKEN },
+    });
+    expect(explained.code, explained.stderr).toBe(0);
+    expect(JSON.parse(explained.stdout)).toMatchObject({ decision: 'allow', grants: ['pets:read', 'pets:write'] });
 
     const got = await cli('get', 'pets-clerk');
     expect(got.stdout).toMatch(/pets-clerk\s+store\s+pets:read,pets:write/);
