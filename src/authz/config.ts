@@ -10,6 +10,8 @@ const RULE_ID = z.string().regex(/^[a-zA-Z0-9_.-]{1,64}$/, 'must be 1-64 charact
 
 /** `pets:read`, `pets:*`, `*`: segments separated by `:`, `*` only as a whole last segment. */
 export const PERMISSION = /^(?:\*|[a-zA-Z0-9_.-]+(?::[a-zA-Z0-9_.-]+)*(?::\*)?)$/;
+/** Role names, in the config and in the store. */
+export const ROLE_NAME = /^[a-zA-Z0-9_.:-]{1,64}$/;
 const permission = z.string().regex(PERMISSION, 'must look like resource:action (e.g. pets:read), resource:* or *');
 /** A required permission or scope is always concrete: wildcards belong to grants only. */
 const requiredPermission = z.string().regex(/^[a-zA-Z0-9_.-]+(?::[a-zA-Z0-9_.-]+)*$/, 'must be concrete, like pets:read (no wildcard)');
@@ -17,6 +19,25 @@ const scope = z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]{1,128}$/, 'must be an 
 const methods = z.array(z.enum(HTTP_METHODS)).min(1);
 /** `/admin/**`, `/users/*`: literal segments, `*` for one segment, a trailing `**` for any rest. */
 const pathGlob = z.string().regex(/^\/[^?#\s]*$/, 'must start with / and have no query, fragment or spaces');
+
+/** Permissions of a role kept in the store (admin API): bounded, since any admin token can write them. */
+export const storeRolePermissions = z
+  .array(permission.max(128))
+  .max(100)
+  .refine((a) => new Set(a).size === a.length, 'must not repeat entries');
+
+/**
+ * Why a store role is malformed (same syntax as config roles), or undefined when it is valid.
+ *
+ * @example
+ *   storeRoleProblem('reader', ['pets:read']) // undefined
+ *   storeRoleProblem('bad name', [])          // 'role name must be 1-64 characters of a-z A-Z 0-9 _ . : -'
+ */
+export function storeRoleProblem(name: string, permissions: readonly string[]): string | undefined {
+  if (!ROLE_NAME.test(name)) return 'role name must be 1-64 characters of a-z A-Z 0-9 _ . : -';
+  const parsed = storeRolePermissions.safeParse(permissions);
+  return parsed.success ? undefined : `permissions: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`.trim()).join('; ')}`;
+}
 
 const functionRule = z
   .object({
@@ -34,8 +55,8 @@ const functionRule = z
 
 export const authorizationSchema = z
   .object({
-    /** Role name → granted permissions (`pets:read`, `pets:*`, `*`). Store roles add to these. */
-    roles: z.record(z.string().regex(/^[a-zA-Z0-9_.:-]{1,64}$/), z.array(permission)).default({}),
+    /** Role name → granted permissions (`pets:read`, `pets:*`, `*`). Store roles (admin API) add to these; on a name clash the config role wins. */
+    roles: z.record(z.string().regex(ROLE_NAME), z.array(permission)).default({}),
     /**
      * Function-level rules, checked on every route before the route's own rules: a request that
      * matches one needs its permission, whatever the route says.

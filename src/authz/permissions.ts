@@ -1,3 +1,5 @@
+import type { RoleSource } from './store-roles.js';
+
 /**
  * Roles → permissions. A grant is a concrete permission (`pets:read`), a prefix wildcard
  * (`pets:*`, covering `pets:read` and `pets:read:own`) or `*` (everything). Required permissions
@@ -34,6 +36,9 @@ export const NO_GRANTS: Grants = new GrantSet([]);
 /**
  * Role definitions, resolved once per distinct roles list. Identities built by authentication
  * stages are cached there, so the same `roles` array comes back and the lookup is one WeakMap hit.
+ * A role comes from the config first, then from `store` (roles defined through the admin API): on
+ * a name clash the config wins, so the admin API cannot widen a role the config file pins down.
+ * When the store's snapshot changes, the cache starts over.
  *
  * @example
  *   const table = new RoleTable({ reader: ['pets:read'], admin: ['*'] });
@@ -41,21 +46,35 @@ export const NO_GRANTS: Grants = new GrantSet([]);
  */
 export class RoleTable {
   private readonly roles: ReadonlyMap<string, readonly string[]>;
-  private readonly cache = new WeakMap<readonly string[], Grants>();
+  private cache = new WeakMap<readonly string[], Grants>();
+  private generation: number;
 
-  constructor(roles: Readonly<Record<string, readonly string[]>>) {
+  constructor(
+    roles: Readonly<Record<string, readonly string[]>>,
+    private readonly store?: RoleSource,
+  ) {
     this.roles = new Map(Object.entries(roles));
+    this.generation = store?.generation ?? 0;
   }
 
-  /** Names of the defined roles. */
+  /** Names of the roles the config defines. */
   get names(): readonly string[] {
     return [...this.roles.keys()];
   }
 
+  /** The permissions of one role (config first, then the store), or undefined when no one defines it. */
+  permissionsOf(role: string): readonly string[] | undefined {
+    return this.roles.get(role) ?? this.store?.permissionsOf(role);
+  }
+
   grantsOf(roles: readonly string[]): Grants {
+    if (this.store !== undefined && this.store.generation !== this.generation) {
+      this.cache = new WeakMap();
+      this.generation = this.store.generation;
+    }
     let grants = this.cache.get(roles);
     if (grants === undefined) {
-      grants = roles.length === 0 ? NO_GRANTS : new GrantSet(roles.flatMap((r) => this.roles.get(r) ?? []));
+      grants = roles.length === 0 ? NO_GRANTS : new GrantSet(roles.flatMap((r) => this.permissionsOf(r) ?? []));
       this.cache.set(roles, grants);
     }
     return grants;

@@ -12,6 +12,7 @@ import type { Identity } from '../core/identity.js';
 import type { AuthorizationConfig, AuthorizeOptions } from './config.js';
 import { hasField, valuesAt } from './json.js';
 import { NO_GRANTS, RoleTable, type Grants } from './permissions.js';
+import type { RoleSource } from './store-roles.js';
 
 /** What the decision looks at: the effective method and the decoded, routed request. */
 export interface AuthzRequest {
@@ -48,19 +49,27 @@ export interface CompiledAuthorization {
   readonly allowMethodOverride: boolean;
 }
 
-const compiledSections = new WeakMap<AuthorizationConfig, CompiledAuthorization>();
+/** Compiled sections, per role source (`CONFIG_ONLY` without one), per config section. */
+const compiledSections = new WeakMap<object, WeakMap<AuthorizationConfig, CompiledAuthorization>>();
+const CONFIG_ONLY = {};
 
 /**
- * Compiles the `authorization:` section (once per config object: every route's stage shares it).
+ * Compiles the `authorization:` section (once per config object and role source: every route's
+ * stage shares it). `storeRoles` adds the roles defined through the admin API; config roles win.
  *
  * @example
  *   const authz = compileAuthorization({ roles: { admin: ['*'] }, adminOnly: [{ methods: ['DELETE'], permission: 'admin' }], allowMethodOverride: false });
  */
-export function compileAuthorization(section: AuthorizationConfig): CompiledAuthorization {
-  let compiled = compiledSections.get(section);
+export function compileAuthorization(section: AuthorizationConfig, storeRoles?: RoleSource): CompiledAuthorization {
+  let bySection = compiledSections.get(storeRoles ?? CONFIG_ONLY);
+  if (bySection === undefined) {
+    bySection = new WeakMap();
+    compiledSections.set(storeRoles ?? CONFIG_ONLY, bySection);
+  }
+  let compiled = bySection.get(section);
   if (compiled === undefined) {
     compiled = {
-      roles: new RoleTable(section.roles),
+      roles: new RoleTable(section.roles, storeRoles),
       functionRules: section.adminOnly.map((r, i) => ({
         id: `adminOnly.${r.id ?? i}`,
         methods: r.methods === undefined ? undefined : new Set(r.methods),
@@ -69,7 +78,7 @@ export function compileAuthorization(section: AuthorizationConfig): CompiledAuth
       })),
       allowMethodOverride: section.allowMethodOverride,
     };
-    compiledSections.set(section, compiled);
+    bySection.set(section, compiled);
   }
   return compiled;
 }

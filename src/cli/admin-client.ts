@@ -17,7 +17,7 @@ export class AdminCallError extends Error {
 }
 
 export interface AdminClient {
-  call<T = unknown>(method: 'GET' | 'POST' | 'PATCH', path: string, body?: unknown): Promise<T>;
+  call<T = unknown>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T>;
 }
 
 /**
@@ -30,7 +30,7 @@ export function adminClient(url: string | undefined, io: CliIO): AdminClient {
   if (!/^https?:\/\/[^/]+$/.test(base)) throw new UsageError(`--admin-url must be http(s)://host:port, got ${JSON.stringify(base)}`);
   const token = io.env.RAMPART_ADMIN_TOKEN;
   return {
-    async call<T>(method: 'GET' | 'POST' | 'PATCH', path: string, body?: unknown): Promise<T> {
+    async call<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T> {
       if (token === undefined || token === '') throw new UsageError('set RAMPART_ADMIN_TOKEN to an admin token (see `rampart admin bootstrap`)');
       let res;
       try {

@@ -9,6 +9,7 @@ import type { CounterStore } from '../stores/counter-store.js';
 import type { Store } from '../stores/contracts.js';
 import type { KeyService } from '../keys/key-service.js';
 import type { SecretVault } from '../keys/secret-box.js';
+import type { StoreRoles } from '../authz/store-roles.js';
 
 /**
  * Long-lived components shared by every stage of a running gateway: the logger, the event sink,
@@ -35,4 +36,6 @@ export interface Services {
   readonly keys: KeyService;
   /** Encrypted named secrets (AES-256-GCM under the master key). */
   readonly secrets: SecretVault;
+  /** Roles defined through the admin API (in-memory snapshot of the store). Absent: config roles only. */
+  readonly roles?: StoreRoles;
 }

@@ -26,6 +26,8 @@ import { openKeyComponents, type KeyComponents } from '../keys/open.js';
 import { adminSetup } from '../admin/setup.js';
 import { OAuthServer } from '../oauth/server.js';
 import { oauthAdminRoutes } from '../oauth/admin.js';
+import { StoreRoles } from '../authz/store-roles.js';
+import { roleRoutes } from '../admin/resources/roles.js';
 
 export interface GatewayOptions {
   /** Path of rampart.yaml. */
@@ -84,6 +86,7 @@ export class Gateway {
       store: components.store,
       keys: components.keys,
       secrets: components.secrets,
+      roles: await StoreRoles.start({ store: components.store, logger }),
     };
     const gw = new Gateway(options, services, components, observer);
     try {
@@ -159,6 +162,7 @@ export class Gateway {
       this.admin = await startAdminServer(config.admin, this.services, {
         ready: () => this.runtime !== undefined,
         ...(await adminSetup(this.services, this.keyComponents.hasher, process.env, [
+          ...roleRoutes(this.services, () => this.runtime.config),
           ...limitsAdminRoutes(this.services),
           ...observeAdminRoutes(this.observer, config),
           ...oauthRoutes,
@@ -309,6 +313,7 @@ export class Gateway {
     for (const demo of this.demos.values()) await (await demo).close();
     await this.observer.close();
     await this.services.oauth?.close();
+    this.services.roles?.close();
     await this.keyComponents.close();
     this.services.logger.flush?.();
   }

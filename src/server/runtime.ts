@@ -68,7 +68,7 @@ export async function buildRuntime(loaded: LoadedConfig, services: Services, res
         // Deny by default: an authenticating route with no authorize stage refuses everyone, unless
         // it declares itself public with an `anonymous` stage.
         const authenticates = listed.some((s) => s.phase === 'authenticate') && !listed.some((s) => s.name === 'anonymous');
-        const implicit = implicitAuthorizeStage(config, route, authenticates);
+        const implicit = implicitAuthorizeStage(config, route, authenticates, services.roles);
         if (implicit !== undefined) own.push(implicit);
       }
       const stages = [...globalStages, ...own].sort((a, b) => PHASE_INDEX[a.phase] - PHASE_INDEX[b.phase]);

@@ -156,6 +156,30 @@ export interface SigningKeyStore {
   updateSigningKey(kid: string, patch: Partial<Pick<SigningKeyRecord, 'retiresAt' | 'removeAt'>>): Promise<SigningKeyRecord | undefined>;
 }
 
+/** A role defined through the admin API: a name and the permissions it grants (config roles win on a clash). */
+export interface RoleRecord {
+  /** Same syntax as config role names: 1-64 of `a-z A-Z 0-9 _ . : -`. */
+  readonly name: string;
+  /** Grants: `pets:read`, `pets:*` or `*` (validated like config roles). */
+  readonly permissions: readonly string[];
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+export interface RoleStore {
+  /** Every store role, ordered by name. */
+  listRoles(): Promise<RoleRecord[]>;
+  getRole(name: string): Promise<RoleRecord | undefined>;
+  /**
+   * Inserts or replaces (keeping the first `createdAt`); returns true when it created the role.
+   * Throws a `RangeError` when the name or a permission is malformed.
+   */
+  putRole(role: RoleRecord): Promise<boolean>;
+  deleteRole(name: string): Promise<boolean>;
+  /** A counter bumped by every put and delete: processes poll it to refresh their role snapshot. */
+  rolesVersion(): Promise<number>;
+}
+
 /**
  * Raw access for modules that own tables of their own (audit log, OAuth clients): they contribute
  * migrations to `stores/migrations.ts` and query through this.
@@ -173,7 +197,7 @@ export interface SqlExecutor {
 }
 
 /** Everything a gateway stores: one object per backend. */
-export interface Store extends ConsumerStore, KeyStore, AdminTokenStore, SecretStore, SigningKeyStore {
+export interface Store extends ConsumerStore, KeyStore, AdminTokenStore, SecretStore, SigningKeyStore, RoleStore {
   readonly kind: 'sqlite' | 'postgres';
   readonly sql: SqlExecutor;
   /** Applies pending migrations; returns the ids applied now. */

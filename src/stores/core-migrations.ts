@@ -69,9 +69,21 @@ CREATE TABLE rampart_signing_keys (
 );
 `;
 
+/** Roles defined through the admin API (`authz/store-roles.ts`), and their change counter. */
+const roles = `
+CREATE TABLE rampart_roles (
+  name TEXT PRIMARY KEY,
+  permissions TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+INSERT INTO rampart_state (name, value) VALUES ('roles_version', 0);
+`;
+
 /** The keys module's migrations (same SQL on both dialects). */
 export const KEYS_MIGRATIONS: readonly Migration[] = [
   { id: '0001_keys_consumers_and_keys', sqlite: consumersAndKeys, postgres: consumersAndKeys },
   { id: '0002_keys_admin_tokens_and_secrets', sqlite: adminTokensAndSecrets, postgres: adminTokensAndSecrets },
   { id: '0003_keys_signing_keys', sqlite: signingKeys, postgres: signingKeys },
+  { id: '0004_keys_roles', sqlite: roles, postgres: roles },
 ];

@@ -18,6 +18,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'secrets', summary: 'Re-encrypt secrets at rest under a new master key', load: async () => (await import('./secrets.js')).secretsCommand },
   { name: 'scan', summary: 'Test a live API for the OWASP API Security Top 10 (2023)', load: async () => (await import('./scan.js')).scanCommand },
   { name: 'lint', summary: 'Check the security posture of a config and its OpenAPI documents', load: async () => (await import('./lint.js')).lintCommand },
+  { name: 'roles', summary: 'Manage roles → permissions kept in the store (through the admin API)', load: async () => (await import('./roles.js')).rolesCommand },
   { name: 'policy', summary: 'Explain authorization decisions', load: async () => (await import('./policy.js')).policyCommand },
   { name: 'audit', summary: 'Audit dependencies (lockfiles) against OSV advisories, offline', load: async () => (await import('./audit.js')).auditCommand },
   { name: 'sbom', summary: 'Write a CycloneDX 1.5 JSON SBOM of a project (or of Rampart itself)', load: async () => (await import('./sbom.js')).sbomCommand },

@@ -1,7 +1,7 @@
 import type { Identity } from '../../core/identity.js';
 import { loadConfigFile } from '../../config/load.js';
 import { explain, formatExplanation } from '../../authz/explain.js';
-import { HTTP_METHODS } from '../../config/schema.js';
+import { HTTP_METHODS, type RampartConfig } from '../../config/schema.js';
 import { EXIT, parse, UsageError, type CliIO, type Command } from '../command.js';
 import { adminClient } from '../admin-client.js';
 
@@ -16,6 +16,17 @@ async function identityFor(name: string, values: { roles?: string; scopes?: stri
   return { consumer: name, roles: split(values.roles), scopes: split(values.scopes), ...(values.tenant === undefined ? {} : { tenant: values.tenant }), method: 'api_key' };
 }
 
+/**
+ * The config, plus the roles the running gateway keeps in its store when the identity comes from
+ * the admin API (offline: the config's roles only). Config roles win on a name clash, as in the gateway.
+ */
+async function withStoreRoles(config: RampartConfig, values: { roles?: string; scopes?: string; tenant?: string; 'admin-url'?: string }, io: CliIO): Promise<RampartConfig> {
+  if (values.roles !== undefined || values.scopes !== undefined || values.tenant !== undefined) return config;
+  const listed = await adminClient(values['admin-url'], io).call<{ name: string; permissions: string[]; source: string }[]>('GET', '/admin/v1/roles');
+  const stored = Object.fromEntries(listed.filter((r) => r.source === 'store').map((r) => [r.name, r.permissions]));
+  return { ...config, authorization: { ...config.authorization, roles: { ...stored, ...config.authorization.roles } } };
+}
+
 /** `rampart policy explain`: the authorization decision for one consumer, method and path. */
 export const policyCommand: Command = {
   name: 'policy',
@@ -28,8 +39,8 @@ Exit code: 0 allowed, 1 denied, 2 bad usage.
 
 Options:
   --config FILE     configuration (default rampart.yaml)
-  --admin-url URL   admin API to read the consumer from (default http://127.0.0.1:9901;
-                    token from RAMPART_ADMIN_TOKEN)
+  --admin-url URL   admin API to read the consumer and the store roles from (default
+                    http://127.0.0.1:9901; token from RAMPART_ADMIN_TOKEN)
   --roles a,b       explain offline for these roles instead (with --scopes, --tenant)
   --scopes x,y      scopes the identity carries
   --tenant T        tenant of the identity
@@ -61,8 +72,9 @@ Options:
     const method = values.method.toUpperCase();
     if (!(HTTP_METHODS as readonly string[]).includes(method)) throw new UsageError(`--method must be one of ${HTTP_METHODS.join(', ')}`);
     if (!values.path.startsWith('/')) throw new UsageError('--path must start with /');
-    const { config } = loadConfigFile(values.config ?? 'rampart.yaml', io.env);
+    const { config: loaded } = loadConfigFile(values.config ?? 'rampart.yaml', io.env);
     const identity = await identityFor(values.consumer, values, io);
+    const config = await withStoreRoles(loaded, values, io);
     const result = explain(config, identity, method, values.path, values.host?.toLowerCase() ?? '');
     io.out(values.json ? `${JSON.stringify(result, null, 2)}\n` : formatExplanation(result));
     return result.decision === 'allow' ? EXIT.ok : EXIT.findings;

@@ -14,6 +14,7 @@ import {
   type Decision,
   type RoutePolicy,
 } from '../../authz/policy.js';
+import type { RoleSource } from '../../authz/store-roles.js';
 import { defineStage } from '../definition.js';
 
 /** Headers (and the `_method` query parameter) that frameworks honour to change the method. */
@@ -154,21 +155,21 @@ export const authorizeStage = defineStage({
   type: 'authorize',
   phase: 'authorize',
   options: authorizeOptionsSchema,
-  create(options, { config, route }): Stage {
-    return createAuthorizer(compileAuthorization(config.authorization), compileRoutePolicy(route?.id ?? '*', options));
+  create(options, { config, route, services }): Stage {
+    return createAuthorizer(compileAuthorization(config.authorization, services.roles), compileRoutePolicy(route?.id ?? '*', options));
   },
 });
 
 /**
  * The stage a route gets when it lists no authorize-phase stage: deny by default if it
  * authenticates, otherwise only the function-level rules and the method-override refusal.
- * Undefined when there is nothing to enforce.
+ * Undefined when there is nothing to enforce. `storeRoles`: roles defined through the admin API.
  *
  * @example
  *   const implicit = implicitAuthorizeStage(config, route, true); // refuses every request (403)
  */
-export function implicitAuthorizeStage(config: RampartConfig, route: RouteConfig, authenticates: boolean): Stage | undefined {
-  const authz = compileAuthorization(config.authorization);
+export function implicitAuthorizeStage(config: RampartConfig, route: RouteConfig, authenticates: boolean, storeRoles?: RoleSource): Stage | undefined {
+  const authz = compileAuthorization(config.authorization, storeRoles);
   if (!authenticates && authz.functionRules.length === 0 && authz.allowMethodOverride) return undefined;
   return createAuthorizer(authz, compileRoutePolicy(route.id, authenticates ? 'deny' : 'public'));
 }

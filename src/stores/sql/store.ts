@@ -13,11 +13,13 @@ import type {
   ConsumerStatus,
   KeyEnvironment,
   Page,
+  RoleRecord,
   SecretRecord,
   SigningKeyRecord,
   SqlExecutor,
   Store,
 } from '../contracts.js';
+import { storeRoleProblem } from '../../authz/config.js';
 import { runMigrations } from '../migrate.js';
 import { STORE_MIGRATIONS } from '../migrations.js';
 
@@ -87,6 +89,10 @@ function toSigningKey(r: Row): SigningKeyRecord {
 
 function toSecret(r: Row): SecretRecord {
   return { name: String(r.name), keyId: String(r.key_id), ciphertext: String(r.ciphertext), updatedAt: Number(r.updated_at) };
+}
+
+function toRole(r: Row): RoleRecord {
+  return { name: String(r.name), permissions: list(r.permissions) ?? [], createdAt: Number(r.created_at), updatedAt: Number(r.updated_at) };
 }
 
 type Column = readonly [column: string, encode: (v: unknown) => unknown];
@@ -325,5 +331,43 @@ export class SqlStore implements Store {
     if (set !== '') await this.sql.execute(`UPDATE rampart_signing_keys SET ${set} WHERE kid = ?`, [...values, kid]);
     const [row] = await this.sql.query('SELECT * FROM rampart_signing_keys WHERE kid = ?', [kid]);
     return row === undefined ? undefined : toSigningKey(row);
+  }
+
+  // roles
+
+  async listRoles(): Promise<RoleRecord[]> {
+    return (await this.sql.query('SELECT * FROM rampart_roles ORDER BY name')).map(toRole);
+  }
+
+  async getRole(name: string): Promise<RoleRecord | undefined> {
+    const [row] = await this.sql.query('SELECT * FROM rampart_roles WHERE name = ?', [name]);
+    return row === undefined ? undefined : toRole(row);
+  }
+
+  async putRole(role: RoleRecord): Promise<boolean> {
+    // Checked here too, not only by the admin API: a malformed grant would silently never match.
+    const problem = storeRoleProblem(role.name, role.permissions);
+    if (problem !== undefined) throw new RangeError(problem);
+    return this.sql.transaction(async (tx) => {
+      const updated = await tx.execute('UPDATE rampart_roles SET permissions = ?, updated_at = ? WHERE name = ?', [json(role.permissions), role.updatedAt, role.name]);
+      if (updated === 0) {
+        await tx.execute('INSERT INTO rampart_roles (name, permissions, created_at, updated_at) VALUES (?, ?, ?, ?)', [role.name, json(role.permissions), role.createdAt, role.updatedAt]);
+      }
+      await tx.execute("UPDATE rampart_state SET value = value + 1 WHERE name = 'roles_version'");
+      return updated === 0;
+    });
+  }
+
+  async deleteRole(name: string): Promise<boolean> {
+    return this.sql.transaction(async (tx) => {
+      const deleted = await tx.execute('DELETE FROM rampart_roles WHERE name = ?', [name]);
+      if (deleted > 0) await tx.execute("UPDATE rampart_state SET value = value + 1 WHERE name = 'roles_version'");
+      return deleted > 0;
+    });
+  }
+
+  async rolesVersion(): Promise<number> {
+    const [row] = await this.sql.query<{ value: unknown }>("SELECT value FROM rampart_state WHERE name = 'roles_version'");
+    return Number(row?.value ?? 0);
   }
 }
