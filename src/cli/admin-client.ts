@@ -4,7 +4,7 @@
  * clear line; 4xx are bad input (exit 2), an unreachable gateway or 5xx a failure (exit 1).
  */
 import { request } from 'undici';
-import { UsageError, type CliIO } from './command.js';
+import { EXIT, UsageError, type CliIO } from './command.js';
 
 export const DEFAULT_ADMIN_URL = 'http://127.0.0.1:9901';
 
@@ -74,4 +74,17 @@ export function table(io: CliIO, rows: readonly Record<string, unknown>[], colum
   const line = (values: string[]): string => values.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
   io.out(`${line(columns.map((c) => c.toUpperCase()))}\n`);
   for (const r of rows) io.out(`${line(columns.map((c) => cell(r[c])))}\n`);
+}
+
+/** Prints an admin API answer: pretty JSON with `--json`, otherwise one table row per record. */
+export function printRecords(io: CliIO, value: unknown, json: boolean | undefined, columns: readonly string[]): number {
+  if (json === true) io.out(`${JSON.stringify(value, null, 2)}\n`);
+  else table(io, Array.isArray(value) ? (value as Record<string, unknown>[]) : [value as Record<string, unknown>], columns);
+  return EXIT.ok;
+}
+
+/** The one positional argument a subcommand takes, percent-encoded for an admin API path. */
+export function onePathSegment(positionals: readonly string[], usage: string): string {
+  if (positionals.length !== 1) throw new UsageError(usage);
+  return encodeURIComponent(positionals[0]!);
 }

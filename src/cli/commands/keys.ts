@@ -1,5 +1,5 @@
 import { EXIT, parse, UsageError, type Command } from '../command.js';
-import { adminClient, csv, table } from '../admin-client.js';
+import { adminClient, csv, table, onePathSegment } from '../admin-client.js';
 
 const COLUMNS = ['id', 'prefix', 'consumer', 'status', 'scopes', 'expiresAt', 'lastUsedAt'] as const;
 
@@ -30,10 +30,7 @@ Options (every subcommand):
     });
     if (values.help) return io.out(`${this.help}\n`), EXIT.ok;
     const admin = adminClient(values['admin-url'], io);
-    const id = (): string => {
-      if (positionals.length !== 1) throw new UsageError(`keys ${sub} takes exactly one key ID`);
-      return encodeURIComponent(positionals[0]!);
-    };
+    const id = (): string => onePathSegment(positionals, `keys ${sub} takes exactly one key ID`);
     const issued = (value: { key: string; prefix: string; id: string }): number => {
       if (values.json) io.out(`${JSON.stringify(value, null, 2)}\n`);
       else io.out(`${value.key}\n\nid ${value.id}, prefix ${value.prefix}. This key is shown once: store it now.\n`);

@@ -1,5 +1,5 @@
 import { EXIT, parse, UsageError, type Command } from '../command.js';
-import { adminClient, csv, table } from '../admin-client.js';
+import { adminClient, csv, onePathSegment, printRecords } from '../admin-client.js';
 
 const COLUMNS = ['name', 'source', 'permissions'] as const;
 
@@ -28,15 +28,8 @@ Options (every subcommand):
     });
     if (values.help) return io.out(`${this.help}\n`), EXIT.ok;
     const admin = adminClient(values['admin-url'], io);
-    const name = (): string => {
-      if (positionals.length !== 1) throw new UsageError(`roles ${sub} takes exactly one NAME`);
-      return encodeURIComponent(positionals[0]!);
-    };
-    const show = (value: unknown): number => {
-      if (values.json) io.out(`${JSON.stringify(value, null, 2)}\n`);
-      else table(io, Array.isArray(value) ? (value as Record<string, unknown>[]) : [value as Record<string, unknown>], COLUMNS);
-      return EXIT.ok;
-    };
+    const name = (): string => onePathSegment(positionals, `roles ${sub} takes exactly one NAME`);
+    const show = (value: unknown): number => printRecords(io, value, values.json, COLUMNS);
     if (sub !== 'set' && values.permissions !== undefined) throw new UsageError(`--permissions only applies to roles set`);
     switch (sub) {
       case 'list':
