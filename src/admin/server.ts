@@ -99,8 +99,9 @@ interface CompiledAdminRoute {
 
 function compile(route: AdminRoute): CompiledAdminRoute {
   const names: string[] = [];
-  const pattern = route.path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{([a-zA-Z_]+)\\?\}|\{([a-zA-Z_]+)\}/g, (_m, a: string, b: string) => {
-    names.push(a ?? b);
+  // `{` and `}` are left unescaped by the first replace, so parameters are matched as written.
+  const pattern = route.path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{([a-zA-Z_]+)\}/g, (_m, name: string) => {
+    names.push(name);
     return '([^/]+)';
   });
   return { route, regex: new RegExp(`^${pattern}$`), names };

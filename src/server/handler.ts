@@ -7,7 +7,7 @@ import { RequestContext } from '../core/context.js';
 import { RampartError, toRampartError } from '../core/errors.js';
 import type { Services } from '../core/services.js';
 import type { Stage } from '../core/stage.js';
-import { checkFraming, checkHead, parseTarget } from './hygiene.js';
+import { checkFraming, checkHead, decodePath } from './hygiene.js';
 import { forward } from './proxy.js';
 import { sendProblem, sendReply } from './respond.js';
 import type { Runtime } from './runtime.js';
@@ -72,10 +72,9 @@ export function createRequestHandler(
     try {
       if (services.isBlocked?.(ctx.clientIp)) throw new RampartError('RAMPART_IP_DENIED', 'This client address is blocked.', { reason: 'blocked by a detector response' });
       checkHead(req, config.limits);
-      const target = parseTarget(url);
-      ctx.path = target.path;
+      ctx.path = decodePath(ctx.rawPath);
       stageName = 'router';
-      const match = runtime.router.match(host, target.path, ctx.method);
+      const match = runtime.router.match(host, ctx.path, ctx.method);
       ctx.route = match.route;
       ctx.params = match.params;
       ctx.maxBodyBytes = match.route.maxBodyBytes;

@@ -54,15 +54,21 @@ const PLAIN_PATH = /^[A-Za-z0-9\-._~!$&'()*+,;=:@/]*$/;
 const DOT_SEGMENT = /(?:^|\/)\.{1,2}(?:\/|$)/;
 
 /**
- * Splits the request target and returns the decoded path used for routing. Refuses anything the
- * upstream could interpret differently: dot segments (raw or percent-encoded), encoded `/` or `\`,
- * backslashes, control characters, empty segments, invalid percent-encoding or UTF-8.
+ * Splits the request target and returns the decoded path used for routing (see {@link decodePath}).
  */
 export function parseTarget(url: string): { rawPath: string; query: string; path: string } {
-  if (url.charCodeAt(0) !== 47 /* / */) throw badPath('the request target must be a path');
   const q = url.indexOf('?');
   const rawPath = q === -1 ? url : url.slice(0, q);
-  const query = q === -1 ? '' : url.slice(q + 1);
+  return { rawPath, query: q === -1 ? '' : url.slice(q + 1), path: decodePath(rawPath) };
+}
+
+/**
+ * The decoded path used for routing. Refuses anything the upstream could interpret differently:
+ * dot segments (raw or percent-encoded), encoded `/` or `\`, backslashes, control characters,
+ * empty segments, invalid percent-encoding or UTF-8, and targets that are not a path.
+ */
+export function decodePath(rawPath: string): string {
+  if (rawPath.charCodeAt(0) !== 47 /* / */) throw badPath('the request target must be a path');
   if (rawPath.includes('//')) throw badPath('empty path segment');
   if (rawPath.includes('%')) {
     if (!/^[A-Za-z0-9\-._~!$&'()*+,;=:@/%]*$/.test(rawPath)) throw badPath('invalid character in path');
@@ -76,11 +82,11 @@ export function parseTarget(url: string): { rawPath: string; query: string; path
     if (/[\u0000-\u001f\u007f\\]/.test(path)) throw badPath('encoded control character or backslash');
     if (/%2f/i.test(rawPath)) throw badPath('encoded slash');
     if (DOT_SEGMENT.test(path)) throw badPath('dot segment');
-    return { rawPath, query, path };
+    return path;
   }
   if (!PLAIN_PATH.test(rawPath)) throw badPath('invalid character in path');
   if (DOT_SEGMENT.test(rawPath)) throw badPath('dot segment');
-  return { rawPath, query, path: rawPath };
+  return rawPath;
 }
 
 function badPath(reason: string): RampartError {

@@ -48,11 +48,10 @@ export function sendProblem(ctx: RequestContext, err: RampartError, policy: Resp
   const headers: OutgoingHttpHeaders = {
     'content-type': 'application/problem+json',
     'content-length': Buffer.byteLength(body),
-    'cache-control': 'no-store',
     ...err.headers,
   };
   applySecurityHeaders(ctx, headers, policy);
-  headers['cache-control'] = 'no-store';
+  headers['cache-control'] = 'no-store'; // problems are never cached, authenticated or not
   // After ambiguous framing the rest of the stream cannot be trusted to be a new request; and a
   // client whose body we refused to read would block keep-alive reuse. Close in both cases.
   if (err.code === 'RAMPART_REQUEST_SMUGGLING' || (!ctx.req.complete && ctx.body === undefined && ctx.hasBody)) headers['connection'] = 'close';
