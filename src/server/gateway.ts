@@ -282,7 +282,8 @@ export class Gateway {
     this.runtime = next;
     for (const server of this.servers) applyTimeouts(server, next.config);
     logger.info({ routes: next.config.routes.length }, 'config reloaded');
-    void retire(old);
+    // Requests in flight finish on the old runtime: its pools close only once they complete.
+    void old.close();
     return { ok: true };
   }
 
@@ -317,11 +318,6 @@ export class Gateway {
     await this.keyComponents.close();
     this.services.logger.flush?.();
   }
-}
-
-async function retire(old: Runtime): Promise<void> {
-  // Pools close only after their in-flight requests complete (undici Pool.close semantics).
-  await old.close();
 }
 
 function applyTimeouts(server: Server, config: RampartConfig): void {

@@ -22,7 +22,6 @@ export function createRequestHandler(
 ): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     const runtime = current();
-    runtime.inFlight++;
     const { config, trusted } = runtime;
     const peerIp = req.socket.remoteAddress ?? '';
     const peerTrusted = trusted.has(peerIp);
@@ -48,7 +47,6 @@ export function createRequestHandler(
     const complete = (): void => {
       if (completed) return;
       completed = true;
-      runtime.inFlight--;
       const stages = ctx.route?.stages;
       if (stages !== undefined) for (const s of stages) s.onComplete?.(ctx);
       for (const e of ctx.events) services.emit(e);

@@ -24,8 +24,6 @@ export interface Runtime {
   readonly policy: ResponsePolicy;
   /** Every stage instance (for close and respond hooks on gateway-made responses). */
   readonly stages: readonly Stage[];
-  /** Requests currently using this runtime. */
-  inFlight: number;
   /** Closes pools once their requests finish; after `graceMs` (if given) the rest are cut. */
   close(graceMs?: number): Promise<void>;
 }
@@ -95,7 +93,6 @@ export async function buildRuntime(loaded: LoadedConfig, services: Services, res
       trusted: new TrustedProxies(config.trustedProxies),
       policy: { hsts: `max-age=${https.hstsMaxAgeSeconds}; includeSubDomains` },
       stages: allStages,
-      inFlight: 0,
       async close(graceMs?: number) {
         const pools = [...upstreams.values()].map((u) => u.pool);
         const force = graceMs === undefined ? undefined : setTimeout(() => pools.forEach((p) => void p.destroy()), graceMs);
