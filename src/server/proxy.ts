@@ -1,19 +1,18 @@
 /**
- * Forwarding to upstreams: one undici Pool per upstream (keep-alive), bodies streamed both ways
- * with backpressure. Uses undici's low-level `dispatch` handler API rather than `request()`: it
- * avoids allocating a Readable per response, which the benchmark showed matters on the hot path.
+ * Forwarding to upstreams: one keep-alive pool per upstream (./upstream-client.ts), bodies streamed
+ * both ways with backpressure, the route's response hooks called on the way back.
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
-import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
-import { Pool, type Dispatcher } from 'undici';
+import type { OutgoingHttpHeaders } from 'node:http';
 import type { RequestContext } from '../core/context.js';
 import { RampartError, toRampartError } from '../core/errors.js';
 import type { ResponseHead, Stage } from '../core/stage.js';
 import type { UpstreamConfig } from '../config/schema.js';
 import { applySecurityHeaders, sendProblem, STRIPPED_RESPONSE_HEADERS, type ResponsePolicy } from './respond.js';
 import { forwardedNode } from './forwarding.js';
+import { UpstreamError, UpstreamPool, type Exchange, type HeaderRecord, type ResponseHandler, type UpstreamRequest } from './upstream-client.js';
 
 /** Request headers never forwarded: hop-by-hop, and forwarding headers we set ourselves. */
 const STRIPPED_REQUEST_HEADERS: ReadonlySet<string> = new Set([
@@ -28,7 +27,7 @@ const MAX_BUFFERED_RESPONSE = 8 * 1024 * 1024;
 /** An upstream ready to receive requests. */
 export interface Upstream {
   readonly name: string;
-  readonly pool: Pool;
+  readonly pool: UpstreamPool;
   /** Path prefix from the upstream URL ('' when none). */
   readonly basePath: string;
   /** Value of the Host header sent upstream. */
@@ -40,30 +39,29 @@ export interface Upstream {
 export function createUpstream(name: string, url: string, config: UpstreamConfig, baseDir: string): Upstream {
   const parsed = new URL(url);
   const tls = config.tls;
-  const pool = new Pool(parsed.origin, {
+  const pool = new UpstreamPool(parsed, {
     connections: config.connections,
-    pipelining: 1,
-    keepAliveTimeout: config.keepAliveTimeoutMs,
-    headersTimeout: config.headersTimeoutMs,
-    bodyTimeout: config.bodyTimeoutMs,
-    connect: {
-      timeout: config.connectTimeoutMs,
-      ...(parsed.protocol === 'https:'
-        ? {
+    keepAliveTimeoutMs: config.keepAliveTimeoutMs,
+    headersTimeoutMs: config.headersTimeoutMs,
+    bodyTimeoutMs: config.bodyTimeoutMs,
+    connectTimeoutMs: config.connectTimeoutMs,
+    ...(parsed.protocol === 'https:'
+      ? {
+          tls: {
             rejectUnauthorized: tls.verify,
             ...(tls.ca !== undefined ? { ca: readFileSync(resolve(baseDir, tls.ca)) } : {}),
             ...(tls.servername !== undefined ? { servername: tls.servername } : {}),
-          }
-        : {}),
-    },
+          },
+        }
+      : {}),
   });
   const basePath = parsed.pathname === '/' ? '' : parsed.pathname.replace(/\/$/, '');
   return { name, pool, basePath, host: parsed.host, config };
 }
 
 /** Builds the upstream request headers from the client's. */
-function upstreamHeaders(ctx: RequestContext, upstream: Upstream, peerTrusted: boolean): IncomingHttpHeaders {
-  const out: Record<string, string | string[]> = {};
+function upstreamHeaders(ctx: RequestContext, upstream: Upstream, peerTrusted: boolean): HeaderRecord {
+  const out: HeaderRecord = {};
   const raw = ctx.req.rawHeaders;
   const connectionTokens = ctx.req.headers.connection;
   const listed = connectionTokens !== undefined ? new Set(connectionTokens.toLowerCase().split(',').map((s) => s.trim())) : undefined;
@@ -132,7 +130,7 @@ export function forward(
   path = upstream.basePath + path + (ctx.query !== '' ? `?${ctx.query}` : '');
 
   const headers = upstreamHeaders(ctx, upstream, peerTrusted);
-  let body: Dispatcher.DispatchOptions['body'] = null;
+  let body: UpstreamRequest['body'] = null;
   if (ctx.body !== undefined) {
     body = ctx.body;
     headers['content-length'] = String(ctx.body.length);
@@ -150,12 +148,12 @@ export function forward(
     body = ctx.req.pipe(limited);
   }
   const handler = new ProxyHandler(ctx, responseStages, policy, done);
+  handler.exchange = upstream.pool.request({ path, method: ctx.method, headers, body }, handler);
   ctx.res.on('close', handler.onClientClose);
-  upstream.pool.dispatch({ path, method: ctx.method, headers, body }, handler);
 }
 
-class ProxyHandler implements Dispatcher.DispatchHandler {
-  private controller: Dispatcher.DispatchController | undefined;
+class ProxyHandler implements ResponseHandler {
+  exchange: Exchange | undefined;
   private head: ResponseHead | undefined;
   private chunks: Buffer[] | undefined;
   private buffered = 0;
@@ -169,18 +167,16 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
   ) {}
 
   readonly onClientClose = (): void => {
-    if (!this.finished && !this.ctx.res.writableFinished) this.controller?.abort(new Error('client closed the connection'));
+    if (!this.finished && !this.ctx.res.writableFinished) this.exchange?.abort(new Error('client closed the connection'));
   };
 
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.controller = controller;
-  }
-
-  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, upstreamHeaders: IncomingHttpHeaders): void {
-    if (statusCode < 200) return;
-    const headers: Record<string, string | string[]> = {};
+  onHead(statusCode: number, upstreamHeaders: HeaderRecord): void {
+    const headers: HeaderRecord = {};
+    const connection = upstreamHeaders['connection'];
+    // Fields the upstream names in Connection are hop-by-hop too (RFC 9110 §7.6.1).
+    const listed = connection !== undefined ? new Set(String(connection).toLowerCase().split(',').map((s) => s.trim())) : undefined;
     for (const name in upstreamHeaders) {
-      if (STRIPPED_RESPONSE_HEADERS.has(name)) continue;
+      if (STRIPPED_RESPONSE_HEADERS.has(name) || listed?.has(name)) continue;
       const v = upstreamHeaders[name];
       if (v !== undefined) headers[name] = v;
     }
@@ -192,7 +188,7 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
       return;
     }
     this.writeHead(head);
-    this.ctx.res.on('drain', () => controller.resume());
+    this.ctx.res.on('drain', () => this.exchange?.resume());
   }
 
   private writeHead(head: ResponseHead): void {
@@ -202,21 +198,21 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
     this.ctx.res.writeHead(head.statusCode, out);
   }
 
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+  onData(chunk: Buffer): boolean {
     if (this.chunks !== undefined) {
       this.buffered += chunk.length;
       if (this.buffered > MAX_BUFFERED_RESPONSE) {
-        controller.abort(new RampartError('RAMPART_UPSTREAM_BAD_RESPONSE', 'The upstream response is too large to inspect.'));
-        return;
+        this.exchange!.abort(new RampartError('RAMPART_UPSTREAM_BAD_RESPONSE', 'The upstream response is too large to inspect.'));
+        return false;
       }
       this.chunks.push(chunk);
-      return;
+      return true;
     }
     this.ctx.bytesOut += chunk.length;
-    if (!this.ctx.res.write(chunk)) controller.pause();
+    return this.ctx.res.write(chunk);
   }
 
-  onResponseEnd(): void {
+  onEnd(): void {
     if (this.chunks !== undefined) {
       void this.finishBuffered(Buffer.concat(this.chunks, this.buffered));
       return;
@@ -244,7 +240,7 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
     this.done();
   }
 
-  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+  onError(err: Error): void {
     this.fail(err);
   }
 
@@ -263,34 +259,29 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
   }
 }
 
-/** undici failures → 502/504 problems (internals stay in the reason, for logs only). */
+/** Upstream failures → 502/504 problems (internals stay in the reason, for logs only). */
 export function mapUpstreamError(err: unknown): RampartError {
   if (err instanceof RampartError) return err;
   const code = (err as { code?: string }).code ?? '';
   const reason = `${code} ${(err as Error).message ?? ''}`.trim();
-  switch (code) {
-    case 'UND_ERR_CONNECT_TIMEOUT':
-    case 'UND_ERR_HEADERS_TIMEOUT':
-    case 'UND_ERR_BODY_TIMEOUT':
-      return new RampartError('RAMPART_UPSTREAM_TIMEOUT', 'The upstream did not answer in time.', { reason });
-    case 'ECONNREFUSED':
-    case 'ECONNRESET':
-    case 'ENOTFOUND':
-    case 'EHOSTUNREACH':
-    case 'UND_ERR_SOCKET':
-    case 'UND_ERR_CLOSED':
-    case 'EPIPE':
-      return new RampartError('RAMPART_UPSTREAM_UNAVAILABLE', 'The upstream could not be reached.', { reason });
-    case 'HPE_INVALID_CONSTANT':
-    case 'HPE_INVALID_HEADER_TOKEN':
-    case 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH':
-    case 'UND_ERR_INFO':
-      return new RampartError('RAMPART_UPSTREAM_BAD_RESPONSE', 'The upstream sent an invalid response.', { reason });
-    default:
-      if (code.startsWith('ERR_TLS') || code.includes('CERT') || code === 'DEPTH_ZERO_SELF_SIGNED_CERT') {
-        return new RampartError('RAMPART_UPSTREAM_UNAVAILABLE', 'The upstream could not be reached securely.', { reason });
-      }
-      if (code.startsWith('HPE_')) return new RampartError('RAMPART_UPSTREAM_BAD_RESPONSE', 'The upstream sent an invalid response.', { reason });
-      return toRampartError(err);
+  if (err instanceof UpstreamError) {
+    switch (err.code) {
+      case 'UPSTREAM_CONNECT_TIMEOUT':
+      case 'UPSTREAM_HEADERS_TIMEOUT':
+      case 'UPSTREAM_BODY_TIMEOUT':
+        return new RampartError('RAMPART_UPSTREAM_TIMEOUT', 'The upstream did not answer in time.', { reason });
+      case 'UPSTREAM_BAD_RESPONSE':
+        return new RampartError('RAMPART_UPSTREAM_BAD_RESPONSE', 'The upstream sent an invalid response.', { reason });
+      case 'UPSTREAM_INVALID_REQUEST':
+        return new RampartError('RAMPART_BAD_REQUEST', 'The request cannot be forwarded: a header or the target holds characters HTTP does not allow.', { reason });
+      case 'UPSTREAM_CLOSED':
+      case 'UPSTREAM_POOL_CLOSED':
+        return new RampartError('RAMPART_UPSTREAM_UNAVAILABLE', 'The upstream could not be reached.', { reason });
+    }
   }
+  if (code.startsWith('ERR_TLS') || code.includes('CERT') || code.startsWith('ERR_SSL')) {
+    return new RampartError('RAMPART_UPSTREAM_UNAVAILABLE', 'The upstream could not be reached securely.', { reason });
+  }
+  if (/^E[A-Z_]+$/.test(code) && !code.startsWith('ERR_')) return new RampartError('RAMPART_UPSTREAM_UNAVAILABLE', 'The upstream could not be reached.', { reason });
+  return toRampartError(err);
 }

@@ -2,6 +2,7 @@
 import type { Pool } from 'pg';
 import { chainRecords } from '../../observe/audit/chain.js';
 import { AUDIT_COLUMNS, buildWhere, entryValues, toPage, type AuditEntry, type AuditPage, type AuditQuery, type AuditRecord, type AuditRow, type AuditStore } from '../audit.js';
+import { inTransaction } from './transaction.js';
 
 const COLUMN_COUNT = AUDIT_COLUMNS.split(',').length;
 
@@ -22,9 +23,7 @@ export class PostgresAuditStore implements AuditStore {
 
   async append(records: readonly AuditRecord[]): Promise<readonly AuditEntry[]> {
     if (records.length === 0) return [];
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    return inTransaction(this.pool, async (client) => {
       const head = await client.query<{ seq: string; hash: string }>('SELECT seq, hash FROM rampart_audit_head WHERE id = 1 FOR UPDATE');
       const row = head.rows[0]!;
       const entries = chainRecords({ seq: Number(row.seq), hash: row.hash }, records, this.options.key);
@@ -33,14 +32,8 @@ export class PostgresAuditStore implements AuditStore {
       await client.query(`INSERT INTO rampart_audit_events (${AUDIT_COLUMNS}) VALUES ${tuples.join(', ')}`, values);
       const last = entries[entries.length - 1]!;
       await client.query('UPDATE rampart_audit_head SET seq = $1, hash = $2 WHERE id = 1', [last.seq, last.hash]);
-      await client.query('COMMIT');
       return entries;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   async query(q: AuditQuery): Promise<AuditPage> {

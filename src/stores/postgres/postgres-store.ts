@@ -5,6 +5,7 @@
 import pg from 'pg';
 import { StoreConflictError, StoreUnavailableError, type SqlExecutor } from '../contracts.js';
 import { SqlStore } from '../sql/store.js';
+import { inTransaction } from './transaction.js';
 
 const INT8_OID = 20;
 
@@ -55,22 +56,10 @@ class PostgresExecutor implements SqlExecutor {
 
   async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
     if (!(this.client instanceof pg.Pool)) return fn(this);
-    let client: pg.PoolClient;
     try {
-      client = await this.client.connect();
+      return await inTransaction(this.client, (client) => fn(new PostgresExecutor(client)));
     } catch (err) {
-      throw mapError(err);
-    }
-    try {
-      await client.query('BEGIN');
-      const result = await fn(new PostgresExecutor(client));
-      await client.query('COMMIT');
-      return result;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
       throw err instanceof StoreConflictError || err instanceof StoreUnavailableError ? err : mapError(err);
-    } finally {
-      client.release();
     }
   }
 }
