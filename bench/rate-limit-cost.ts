@@ -10,7 +10,7 @@
  * and the harness's are measured with a no-op stage and subtracted.
  *
  * Options: --seconds N (2 per case), --rounds N (3; the median is reported), --concurrency N (50),
- * --redis URL (redis://127.0.0.1:6379), --only memory|redis, --json.
+ * --redis URL (redis://127.0.0.1:6379), --only memory|redis|redis-concurrent (one case, for profiling), --json.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseArgs } from 'node:util';
@@ -33,6 +33,7 @@ const { values } = parseArgs({
     redis: { type: 'string', default: 'redis://127.0.0.1:6379' },
     only: { type: 'string' },
     json: { type: 'boolean' },
+    raw: { type: 'boolean' },
   },
 });
 const SECONDS = Number(values.seconds);
@@ -134,11 +135,12 @@ const results: Result[] = [];
 // no-op synchronous stage: subtracted from the cases that use the same harness.
 const noop: Stage = { name: 'noop', phase: 'guard', handle: (ctx) => void (ctx.responseHeaders['ratelimit'] = '"x";r=1;t=1') };
 const noopRoute = { id: 'pets', stages: [noop] } as unknown as CompiledRoute;
-const seqBase = await measure('harness, sequential (subtracted)', sequential(noop, noopRoute));
-const concBase = await measure(`harness, ${CONCURRENCY} in flight (subtracted)`, concurrent(noop, noopRoute));
-results.push(seqBase, concBase);
+const none: Result = { case: 'none', cpuUsPerDecision: 0, decisionsPerSecond: 0 };
+const seqBase = values.raw ? none : await measure('harness, sequential (subtracted)', sequential(noop, noopRoute));
+const concBase = values.raw ? none : await measure(`harness, ${CONCURRENCY} in flight (subtracted)`, concurrent(noop, noopRoute));
+if (!values.raw) results.push(seqBase, concBase);
 
-if (values.only !== 'redis') {
+if (values.only === undefined || values.only === 'memory') {
   const memory = new MemoryCounterStore();
   const { stage, route } = await build(memory);
   results.push(await measure('memory', sequential(stage, route), seqBase.cpuUsPerDecision));
@@ -150,7 +152,7 @@ if (values.only !== 'memory') {
   await redis.ready(2000);
   if (!redis.health().available) throw new Error(`Redis is not reachable at ${values.redis}`);
   const { stage, route } = await build(redis);
-  results.push(await measure('redis, 1 in flight', sequential(stage, route), seqBase.cpuUsPerDecision));
+  if (values.only !== 'redis-concurrent') results.push(await measure('redis, 1 in flight', sequential(stage, route), seqBase.cpuUsPerDecision));
   results.push(await measure(`redis, ${CONCURRENCY} in flight`, concurrent(stage, route), concBase.cpuUsPerDecision));
   for (const e of await redis.list('', 100)) await redis.reset(e.key);
   await stage.close?.();
