@@ -3,7 +3,7 @@
  * as the gateway builds it for `bench/run.ts --stages` (`by: [ip]`, a limit that never refuses),
  * headers included. Cases: the memory counters; Redis with one decision in flight; Redis with
  * `--concurrency` decisions in flight, each issued from its own macrotask as requests on separate
- * connections are (so ioredis' auto-pipelining batches only what it would batch in the gateway).
+ * connections are (so writes are batched only as they would be in the gateway).
  *
  * Reports CPU µs per decision of this process (user + system, from process.cpuUsage) and
  * decisions per second (wall). A fresh RequestContext per decision, as in the gateway; its own cost

@@ -169,7 +169,8 @@ export class RedisCounterStore implements CounterStore {
   /**
    * Sends one command. The socket stays corked until the check phase of this event-loop iteration,
    * so the commands of every request handled in one poll phase leave in one write (one system call)
-   * instead of one each; they wait for no timer, and no later than ioredis' per-tick auto-pipelining.
+   * instead of one each (ioredis' auto-pipelining batches per tick only, and in the gateway each
+   * request is its own tick). The wait is the rest of the iteration, no timer.
    */
   private send(name: string, args: ScriptArg[]): Promise<number[]> {
     const command = new Command(name, args);
