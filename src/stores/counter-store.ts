@@ -114,8 +114,12 @@ export interface CounterStoreHealth {
  *   if (!d.allowed) throw tooManyRequests(d.retryAfterMs);
  */
 export interface CounterStore {
-  /** Checks every rule; charges all of them only when all admit (refused requests consume nothing). */
-  decide(rules: readonly LimitRule[], token: string): Promise<Decision>;
+  /**
+   * Checks every rule; charges all of them only when all admit (refused requests consume nothing).
+   * A backend that decides in process answers synchronously, so that its callers allocate no
+   * promise; a remote one answers with a promise.
+   */
+  decide(rules: readonly LimitRule[], token: string): Decision | Promise<Decision>;
   /** Frees the concurrency slots that `token` holds under `keys`. */
   release(keys: readonly string[], token: string): Promise<void>;
   /** Counts one failure for `key`; starts (or extends) a lockout past the threshold. */

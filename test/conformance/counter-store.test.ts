@@ -207,4 +207,18 @@ describe('MemoryCounterStore bounds', () => {
     expect((await store.list('rate:x:999', 1)).length).toBe(1);
     expect((await store.list('rate:x:0', 1)).length).toBe(0);
   });
+
+  it('keeps a key written at least every maxEntries / 2 new keys, however many keys pass by', async () => {
+    const store = new MemoryCounterStore({ maxEntries: 100 });
+    const hot = { kind: 'rate', key: 'rate:x:hot', limit: 100, windowMs: 60_000, burst: 100 } as const;
+    store.decide([hot], 't');
+    for (let i = 0; i < 1000; i++) {
+      store.decide([{ kind: 'rate', key: `rate:x:${i}`, limit: 1, windowMs: 60_000, burst: 0 }], 't');
+      if (i % 49 === 0) store.decide([hot], 't');
+    }
+    expect(store.size).toBe(100);
+    expect((await store.list('rate:x:hot', 1))[0]?.state.tat).toBeGreaterThan(0);
+    // ...while a key written once is evicted after maxEntries newer keys, as before.
+    expect((await store.list('rate:x:899', 1)).length).toBe(0);
+  });
 });

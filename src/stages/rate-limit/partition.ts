@@ -17,6 +17,7 @@ export type Scope = (typeof SCOPES)[number];
  *   clientNetwork('2001:db8:1:2:3:4:5:6', 64) // '2001:db8:1:2::/64'
  */
 export function clientNetwork(ip: string, ipv6Prefix: number): string {
+  if (!ip.includes(':')) return ip; // IPv4: as is
   const plain = unmapIPv4(ip);
   if (!isIPv6(plain) || ipv6Prefix >= 128) return plain;
   const groups = expandIPv6(plain);

@@ -72,24 +72,61 @@ export function phaseOf(by: readonly Scope[]): Phase {
   return by.includes('ip') && !by.includes('consumer') && !by.includes('key') ? 'guard' : 'limit';
 }
 
-/** The rules of one stage for one partition; `scale` > 1 divides them for the fail-open fallback. */
-function rulesFor(o: RateLimitOptions, name: string, part: string, scale: number): LimitRule[] {
+/**
+ * The rules of one stage with keys that stop before the partition (`rate:<name>:`); `scale` > 1
+ * divides them for the fail-open fallback. Built once per stage, completed per request by {@link forPartition}.
+ */
+function rulesFor(o: RateLimitOptions, name: string, scale: number): LimitRule[] {
   const rules: LimitRule[] = [];
   const share = (n: number): number => Math.max(1, Math.floor(n / scale));
   if (o.rate !== undefined) {
-    rules.push({ kind: 'rate', key: `rate:${name}:${part}`, limit: share(o.rate.limit), windowMs: o.rate.windowSeconds * 1000, burst: Math.floor(o.rate.burst / scale) });
+    rules.push({ kind: 'rate', key: `rate:${name}:`, limit: share(o.rate.limit), windowMs: o.rate.windowSeconds * 1000, burst: Math.floor(o.rate.burst / scale) });
   }
-  if (o.quota !== undefined) rules.push({ kind: 'quota', key: `quota:${name}:${part}`, limit: share(o.quota.limit), period: o.quota.period });
-  if (o.concurrency !== undefined) rules.push({ kind: 'concurrency', key: `conc:${name}:${part}`, limit: share(o.concurrency.limit), leaseMs: o.concurrency.leaseSeconds * 1000 });
+  if (o.quota !== undefined) rules.push({ kind: 'quota', key: `quota:${name}:`, limit: share(o.quota.limit), period: o.quota.period });
+  if (o.concurrency !== undefined) rules.push({ kind: 'concurrency', key: `conc:${name}:`, limit: share(o.concurrency.limit), leaseMs: o.concurrency.leaseSeconds * 1000 });
   return rules;
+}
+
+/** `templates` (from {@link rulesFor}) with the partition appended to their keys. */
+function forPartition(templates: readonly LimitRule[], part: string): LimitRule[] {
+  const rules: LimitRule[] = new Array<LimitRule>(templates.length);
+  for (let i = 0; i < templates.length; i++) {
+    const t = templates[i]!;
+    rules[i] = { ...t, key: t.key + part };
+  }
+  return rules;
+}
+
+/** What a stage knows before any request. */
+interface Policy {
+  readonly name: string;
+  readonly o: RateLimitOptions;
+  readonly templates: readonly LimitRule[];
+  /** The fail-open fallback's templates (the limits divided by `nodes`), built when first needed. */
+  local: readonly LimitRule[] | undefined;
+  /** `RateLimit-Policy` item of the rate rule. */
+  readonly rateItem: string | undefined;
+  /** The stage's admitted concurrency slots, to release on completion (undefined: no concurrency limit). */
+  readonly held: WeakMap<RequestContext, Held> | undefined;
+}
+
+/** Concurrency slot a request holds, in the store that granted it. */
+interface Held {
+  readonly store: CounterStore;
+  readonly key: string;
 }
 
 /** One stage's share of a decision. */
 interface Share {
-  readonly name: string;
-  readonly o: RateLimitOptions;
+  readonly policy: Policy;
   readonly part: string;
-  readonly rules: LimitRule[];
+  readonly rules: readonly LimitRule[];
+}
+
+/** Where a stage sits among a route's rate-limit stages of its phase. */
+interface Position {
+  readonly first: boolean;
+  readonly last: boolean;
 }
 
 /** Rate-limit stage instances (to find a route's later siblings) and the shares they defer to the last one. */
@@ -118,74 +155,89 @@ export const rateLimitStage = defineStage({
     const name = o.name ?? `${deps.route?.id ?? 'all'}-${o.by.join('-')}`;
     const counters: CounterStore = deps.services.counters;
     let fallback: MemoryCounterStore | undefined;
-    const held = new WeakMap<RequestContext, { store: CounterStore; keys: string[] }>();
-    const lastOfPhase = new WeakMap<CompiledRoute, boolean>();
+    const policy: Policy = {
+      name,
+      o,
+      templates: rulesFor(o, name, 1),
+      local: undefined,
+      rateItem: o.rate === undefined ? undefined : `"${name}";q=${o.rate.limit};w=${o.rate.windowSeconds}`,
+      held: o.concurrency === undefined ? undefined : new WeakMap<RequestContext, Held>(),
+    };
+    const positions = new WeakMap<CompiledRoute, Position>();
 
-    const isLast = (route: CompiledRoute): boolean => {
-      let last = lastOfPhase.get(route);
-      if (last === undefined) {
-        const after = route.stages.slice(route.stages.indexOf(stage) + 1);
-        last = !after.some((s) => RATE_LIMIT_STAGES.has(s) && s.phase === stage.phase);
-        lastOfPhase.set(route, last);
+    const positionOn = (route: CompiledRoute): Position => {
+      let pos = positions.get(route);
+      if (pos === undefined) {
+        const at = route.stages.indexOf(stage);
+        const sibling = (s: Stage): boolean => RATE_LIMIT_STAGES.has(s) && s.phase === stage.phase;
+        pos = { first: !route.stages.slice(0, at).some(sibling), last: !route.stages.slice(at + 1).some(sibling) };
+        positions.set(route, pos);
       }
-      return last;
+      return pos;
     };
 
-    const decide = async (ctx: RequestContext, shares: readonly Share[]): Promise<{ decision: Decision; store: CounterStore; rules: LimitRule[] }> => {
-      const rules = shares.flatMap((sh) => sh.rules);
-      try {
-        return { decision: await counters.decide(rules, ctx.id), store: counters, rules };
-      } catch (err) {
-        if (!(err instanceof CountersUnavailableError)) throw err;
-        const closed = shares.find((sh) => sh.o.failMode === 'fail-closed');
-        if (closed !== undefined) {
-          throw new RampartError('RAMPART_RATE_LIMIT_UNAVAILABLE', 'The rate limit cannot be checked right now; retry shortly.', {
-            headers: { 'retry-after': '5' },
-            reason: `policy ${closed.name}: ${err.message} (fail-closed)`,
-          });
-        }
-        fallback ??= new MemoryCounterStore({ maxEntries: 10_000 });
-        const local = shares.flatMap((sh) => rulesFor(sh.o, sh.name, sh.part, sh.o.nodes));
-        return { decision: await fallback.decide(local, ctx.id), store: fallback, rules: local };
+    /** The counters cannot be reached: refuse (fail-closed), or decide on this process's own counters. */
+    const unavailable = (ctx: RequestContext, shares: readonly Share[], err: unknown): void => {
+      if (!(err instanceof CountersUnavailableError)) throw err;
+      const closed = shares.find((sh) => sh.policy.o.failMode === 'fail-closed');
+      if (closed !== undefined) {
+        throw new RampartError('RAMPART_RATE_LIMIT_UNAVAILABLE', 'The rate limit cannot be checked right now; retry shortly.', {
+          headers: { 'retry-after': '5' },
+          reason: `policy ${closed.policy.name}: ${err.message} (fail-closed)`,
+        });
       }
+      fallback ??= new MemoryCounterStore({ maxEntries: 10_000 });
+      const local = shares.map((sh): Share => {
+        const p = sh.policy;
+        p.local ??= rulesFor(p.o, p.name, p.o.nodes);
+        return { policy: p, part: sh.part, rules: forPartition(p.local, sh.part) };
+      });
+      const rules = local.flatMap((sh) => sh.rules);
+      conclude(ctx, local, fallback.decide(rules, ctx.id), fallback);
     };
 
     const stage: Stage = {
       name: 'rate-limit',
       phase: phaseOf(o.by),
-      async handle(ctx) {
+      /** Synchronous on the memory counters (no promise); one script round trip on Redis. */
+      handle(ctx) {
         const part = partition(ctx, o.by, o.ipv6Prefix);
-        const mine: Share = { name, o, part, rules: rulesFor(o, name, part, 1) };
-        const earlier = deferred.get(ctx);
-        if (!isLast(ctx.route!)) {
-          if (earlier === undefined) deferred.set(ctx, [mine]);
-          else earlier.push(mine);
-          return;
+        const mine: Share = { policy, part, rules: forPartition(policy.templates, part) };
+        const pos = positionOn(ctx.route!);
+        let shares: Share[] = [mine];
+        if (!pos.first || !pos.last) {
+          const earlier = pos.first ? undefined : deferred.get(ctx);
+          if (earlier !== undefined) {
+            earlier.push(mine);
+            shares = earlier;
+          }
+          if (!pos.last) {
+            if (earlier === undefined) deferred.set(ctx, shares);
+            return;
+          }
+          deferred.delete(ctx);
         }
-        deferred.delete(ctx);
-        const shares = earlier === undefined ? [mine] : [...earlier, mine];
-        const { decision, store, rules } = await decide(ctx, shares);
-        writeHeaders(ctx, shares, rules, decision);
-        if (!decision.allowed) {
-          const seconds = retryAfterSeconds(decision.retryAfterMs);
-          const refusedBy = shares.filter((sh, i) => decision.states.slice(offset(shares, i), offset(shares, i + 1)).some((st) => st.retryAfterMs > 0));
-          throw new RampartError('RAMPART_RATE_LIMITED', `Too many requests; retry after ${seconds} second${seconds === 1 ? '' : 's'}.`, {
-            headers: { 'retry-after': String(seconds) },
-            reason: `policy ${refusedBy.map((sh) => sh.name).join(', ')} exceeded by ${refusedBy.map((sh) => sh.part).join(', ')}`,
-          });
-        }
-        const slots = rules.filter((r) => r.kind === 'concurrency').map((r) => r.key);
-        if (slots.length > 0) held.set(ctx, { store, keys: slots });
+        const rules = shares.length === 1 ? mine.rules : shares.flatMap((sh) => sh.rules);
+        const answer = counters.decide(rules, ctx.id);
+        if (!(answer instanceof Promise)) return conclude(ctx, shares, answer, counters);
+        return answer.then(
+          (decision) => conclude(ctx, shares, decision, counters),
+          (err: unknown) => unavailable(ctx, shares, err),
+        );
       },
-      onComplete(ctx) {
-        const slot = held.get(ctx);
-        if (slot === undefined) return;
-        held.delete(ctx);
-        slot.store.release(slot.keys, ctx.id).catch((err: unknown) => {
-          // The lease returns the slot on its own; nothing else to do.
-          deps.services.logger.warn({ err: (err as Error).message, policy: name }, 'could not release a concurrency slot');
-        });
-      },
+      ...(policy.held === undefined
+        ? {}
+        : {
+            onComplete(ctx: RequestContext): void {
+              const slot = policy.held!.get(ctx);
+              if (slot === undefined) return;
+              policy.held!.delete(ctx);
+              slot.store.release([slot.key], ctx.id).catch((err: unknown) => {
+                // The lease returns the slot on its own; nothing else to do.
+                deps.services.logger.warn({ err: (err as Error).message, policy: name }, 'could not release a concurrency slot');
+              });
+            },
+          }),
       close: () => fallback?.close(),
     };
     RATE_LIMIT_STAGES.add(stage);
@@ -193,34 +245,58 @@ export const rateLimitStage = defineStage({
   },
 });
 
-/** Index of share `i`'s first rule in the combined rule list. */
-function offset(shares: readonly Share[], i: number): number {
-  let n = 0;
-  for (let j = 0; j < i; j++) n += shares[j]!.rules.length;
-  return n;
+/** After the counters answered: headers, then the refusal, or the concurrency slots the request now holds. */
+function conclude(ctx: RequestContext, shares: readonly Share[], d: Decision, store: CounterStore): void {
+  writeHeaders(ctx, shares, d);
+  if (!d.allowed) throw refusal(shares, d);
+  for (const sh of shares) {
+    if (sh.policy.held === undefined) continue;
+    const slot = sh.rules.find((r) => r.kind === 'concurrency')!;
+    sh.policy.held.set(ctx, { store, key: slot.key });
+  }
+}
+
+/** 429 naming the policies (and partitions) that refused. */
+function refusal(shares: readonly Share[], d: Decision): RampartError {
+  const seconds = retryAfterSeconds(d.retryAfterMs);
+  const refusedBy: Share[] = [];
+  let i = 0;
+  for (const sh of shares) {
+    let refused = false;
+    for (let k = 0; k < sh.rules.length; k++, i++) if (d.states[i]!.retryAfterMs > 0) refused = true;
+    if (refused) refusedBy.push(sh);
+  }
+  return new RampartError('RAMPART_RATE_LIMITED', `Too many requests; retry after ${seconds} second${seconds === 1 ? '' : 's'}.`, {
+    headers: { 'retry-after': String(seconds) },
+    reason: `policy ${refusedBy.map((sh) => sh.policy.name).join(', ')} exceeded by ${refusedBy.map((sh) => sh.part).join(', ')}`,
+  });
 }
 
 /** `RateLimit-Policy` and `RateLimit` items for the rate and quota rules (concurrency has no draft field). */
-function writeHeaders(ctx: RequestContext, shares: readonly Share[], rules: readonly LimitRule[], d: Decision): void {
-  const policy: string[] = [];
-  const limits: string[] = [];
+function writeHeaders(ctx: RequestContext, shares: readonly Share[], d: Decision): void {
+  let policies = '';
+  let limits = '';
   let i = 0;
   for (const sh of shares) {
-    for (let k = 0; k < sh.rules.length; k++, i++) {
-      const rule = rules[i]!;
-      const state = d.states[i]!;
-      const reset = Math.ceil(state.resetMs / 1000);
+    for (const rule of sh.rules) {
+      const state = d.states[i++]!;
+      let label: string;
+      let item: string;
       if (rule.kind === 'rate') {
-        policy.push(`"${sh.name}";q=${sh.o.rate!.limit};w=${sh.o.rate!.windowSeconds}`);
-        limits.push(`"${sh.name}";r=${state.remaining};t=${reset}`);
+        label = sh.policy.name;
+        item = sh.policy.rateItem!;
       } else if (rule.kind === 'quota') {
         const { start, end } = periodBounds(rule.period, Date.now());
-        const label = `${sh.name}-${rule.period}`;
-        policy.push(`"${label}";q=${sh.o.quota!.limit};w=${(end - start) / 1000}`);
-        limits.push(`"${label}";r=${state.remaining};t=${reset}`);
-      }
+        label = `${sh.policy.name}-${rule.period}`;
+        item = `"${label}";q=${sh.policy.o.quota!.limit};w=${(end - start) / 1000}`;
+      } else continue;
+      const limit = `"${label}";r=${state.remaining};t=${Math.ceil(state.resetMs / 1000)}`;
+      policies = policies === '' ? item : `${policies}, ${item}`;
+      limits = limits === '' ? limit : `${limits}, ${limit}`;
     }
   }
-  if (policy.length > 0) appendHeader(ctx, 'ratelimit-policy', policy.join(', '));
-  if (limits.length > 0) appendHeader(ctx, 'ratelimit', limits.join(', '));
+  if (policies !== '') {
+    appendHeader(ctx, 'ratelimit-policy', policies);
+    appendHeader(ctx, 'ratelimit', limits);
+  }
 }

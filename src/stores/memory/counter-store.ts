@@ -1,7 +1,10 @@
 /**
  * Counters for one process, bounded: at most `maxEntries` keys, the least recently written evicted
  * first (an evicted limit starts afresh, which errs towards admitting; lockouts are written on every
- * failure, so an active attacker's entry is the last to go).
+ * failure, so an active attacker's entry is the last to go). Recency is kept in halves of the bound
+ * rather than exactly: moving a key to the back of the Map (delete + set) costs far more than the
+ * decision itself, so a rewritten entry moves only once `maxEntries / 2` keys were placed after it.
+ * A key written at least that often is never evicted.
  */
 import {
   lockoutDuration,
@@ -20,11 +23,13 @@ import {
 /** Float slack for GCRA arithmetic on fractional emission intervals, milliseconds. */
 const EPSILON = 1e-6;
 
-type Entry =
+/** `placed`: the store's placement count when the entry last moved to the back of the Map. */
+type Entry = { placed: number } & (
   | { kind: 'rate'; expiresAt: number; tat: number }
   | { kind: 'quota'; expiresAt: number; count: number }
   | { kind: 'concurrency'; expiresAt: number; slots: Map<string, number> }
-  | { kind: 'lockout'; expiresAt: number; failures: number; windowStart: number; level: number; lockedUntil: number };
+  | { kind: 'lockout'; expiresAt: number; failures: number; windowStart: number; level: number; lockedUntil: number }
+);
 
 export interface MemoryCounterStoreOptions {
   /** Most keys kept (default 100 000, a few tens of MB). */
@@ -39,12 +44,14 @@ export interface MemoryCounterStoreOptions {
  *
  * @example
  *   const store = new MemoryCounterStore({ maxEntries: 10_000 });
- *   await store.decide([{ kind: 'quota', key: 'quota:demo:alice', limit: 1000, period: 'day' }], 'req-1');
+ *   store.decide([{ kind: 'quota', key: 'quota:demo:alice', limit: 1000, period: 'day' }], 'req-1');
  */
 export class MemoryCounterStore implements CounterStore {
   private readonly entries = new Map<string, Entry>();
   private readonly maxEntries: number;
   private readonly now: () => number;
+  /** Entries placed at the back of the Map so far (new or moved). */
+  private placed = 0;
 
   constructor(options: MemoryCounterStoreOptions = {}) {
     this.maxEntries = options.maxEntries ?? 100_000;
@@ -56,12 +63,8 @@ export class MemoryCounterStore implements CounterStore {
     return this.entries.size;
   }
 
-  decide(rules: readonly LimitRule[], token: string): Promise<Decision> {
-    return Promise.resolve(this.decideNow(rules, token));
-  }
-
-  /** Synchronous core of {@link decide}: check every rule, then charge all or none. */
-  private decideNow(rules: readonly LimitRule[], token: string): Decision {
+  /** Checks every rule, then charges all or none; synchronous (the stage stays promise-free). */
+  decide(rules: readonly LimitRule[], token: string): Decision {
     const now = this.now();
     const states: RuleState[] = [];
     let allowed = true;
@@ -108,15 +111,28 @@ export class MemoryCounterStore implements CounterStore {
     if (rule.kind === 'rate') {
       const entry = this.get(rule.key, 'rate', now);
       const tat = Math.max(entry?.tat ?? now, now) + rule.windowMs / rule.limit;
-      this.set(rule.key, { kind: 'rate', tat, expiresAt: Math.ceil(tat) });
+      if (entry === undefined) this.place(rule.key, { kind: 'rate', tat, expiresAt: Math.ceil(tat), placed: 0 });
+      else {
+        entry.tat = tat;
+        entry.expiresAt = Math.ceil(tat);
+        this.rewritten(rule.key, entry);
+      }
     } else if (rule.kind === 'quota') {
       const key = periodKey(rule.key, rule.period, now);
       const entry = this.get(key, 'quota', now);
-      this.set(key, { kind: 'quota', count: (entry?.count ?? 0) + 1, expiresAt: periodBounds(rule.period, now).end });
+      if (entry === undefined) this.place(key, { kind: 'quota', count: 1, expiresAt: periodBounds(rule.period, now).end, placed: 0 });
+      else {
+        entry.count++;
+        this.rewritten(key, entry);
+      }
     } else {
-      const slots = this.get(rule.key, 'concurrency', now)?.slots ?? new Map<string, number>();
-      slots.set(token, now + rule.leaseMs);
-      this.set(rule.key, { kind: 'concurrency', slots, expiresAt: now + rule.leaseMs });
+      const entry = this.get(rule.key, 'concurrency', now);
+      if (entry === undefined) this.place(rule.key, { kind: 'concurrency', slots: new Map([[token, now + rule.leaseMs]]), expiresAt: now + rule.leaseMs, placed: 0 });
+      else {
+        entry.slots.set(token, now + rule.leaseMs);
+        entry.expiresAt = now + rule.leaseMs;
+        this.rewritten(rule.key, entry);
+      }
     }
   }
 
@@ -133,7 +149,8 @@ export class MemoryCounterStore implements CounterStore {
 
   recordFailure(key: string, policy: LockoutPolicy): Promise<LockoutState> {
     const now = this.now();
-    const e = this.get(key, 'lockout', now) ?? { kind: 'lockout', expiresAt: 0, failures: 0, windowStart: now, level: 0, lockedUntil: 0 };
+    const found = this.get(key, 'lockout', now);
+    const e = found ?? { kind: 'lockout', expiresAt: 0, failures: 0, windowStart: now, level: 0, lockedUntil: 0, placed: 0 };
     // Failures while locked out are not counted: they could only lengthen the lockout, which would
     // let an attacker keep a victim's account locked for ever.
     let started = false;
@@ -152,7 +169,8 @@ export class MemoryCounterStore implements CounterStore {
       }
     }
     e.expiresAt = Math.max(e.windowStart + policy.windowMs, e.level > 0 ? e.lockedUntil + policy.resetMs : 0);
-    this.set(key, e);
+    if (found === undefined) this.place(key, e);
+    else this.rewritten(key, e);
     return Promise.resolve({ failures: e.failures, level: e.level, lockedUntil: e.lockedUntil, started });
   }
 
@@ -207,11 +225,17 @@ export class MemoryCounterStore implements CounterStore {
     return e as Extract<Entry, { kind: K }>;
   }
 
-  private set(key: string, entry: Entry): void {
-    // Re-insert so that Map order is write order: the first key is the least recently written.
+  /** Puts `entry` at the back of the Map (the first key is the next to evict), evicting past the bound. */
+  private place(key: string, entry: Entry): void {
     this.entries.delete(key);
+    entry.placed = ++this.placed;
     this.entries.set(key, entry);
     if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+  }
+
+  /** `entry`, already stored under `key`, was updated in place: moves it back once it drifted into the older half. */
+  private rewritten(key: string, entry: Entry): void {
+    if (this.placed - entry.placed >= this.maxEntries / 2) this.place(key, entry);
   }
 }
 

@@ -1,7 +1,8 @@
 /**
  * Redis goes away mid-test (a Redis this test started itself on its own port): fail-closed routes
  * answer 503 with Retry-After, fail-open routes limit locally at rate / nodes; the outage is logged
- * and raised as an event; when Redis returns, decisions go back to it on their own.
+ * and raised as an event; when Redis returns, decisions go back to it on their own (a fresh Redis
+ * knows no script: the store answers NOSCRIPT by loading the decide script with EVAL).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, Socket } from 'node:net';
