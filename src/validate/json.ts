@@ -55,6 +55,10 @@ export function parseJsonStrict(text: string, limits: JsonLimits = DEFAULT_JSON_
   return result;
 }
 
+/** Inside a JSON string, the characters that need attention: the closing quote, an escape, a control character. */
+// eslint-disable-next-line no-control-regex -- control characters are what it looks for (JSON refuses them raw)
+const STRING_STOP = /["\\\u0000-\u001f]/g;
+
 const isDigit = (c: number): boolean => c >= 48 && c <= 57;
 
 /**
@@ -97,14 +101,10 @@ class Parser {
   str(depth: number): string {
     const { text, limits } = this;
     const n = text.length;
-    let i = this.i + 1;
-    let start = i;
-    // Fast path: no escapes.
-    while (i < n) {
-      const c = text.charCodeAt(i);
-      if (c === 34 || c === 92 || c < 32) break;
-      i++;
-    }
+    let start = this.i + 1;
+    // Fast path: a native search for the first character that ends or complicates the string.
+    STRING_STOP.lastIndex = start;
+    let i = STRING_STOP.test(text) ? STRING_STOP.lastIndex - 1 : n;
     if (i < n && text.charCodeAt(i) === 34) {
       this.i = i + 1;
       if (i - start > limits.maxStringLength) this.fail(depth, `string longer than ${limits.maxStringLength} characters`);
