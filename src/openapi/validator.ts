@@ -4,6 +4,7 @@
  * (parameters, body) and, optionally, responses filtered down to what the document declares.
  */
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { SchemaValidateFunction } from 'ajv/dist/types/index.js';
 import addFormatsModule from 'ajv-formats';
 import { RampartError } from '../core/errors.js';
 import { atPointer, pointerToken, type Json, type JsonObject, type OpenApiDocument } from './document.js';
@@ -130,6 +131,34 @@ function notRequiredWhen(doc: JsonObject, flag: 'readOnly' | 'writeOnly'): void 
   visit(doc);
 }
 
+/** Surrogate pairs: one character each, for JSON Schema string lengths count code points. */
+const SURROGATE_PAIR = /[\uD800-\uDBFF][\uDC00-\uDFFF]/g;
+
+function codePoints(s: string): number {
+  return s.length - (s.match(SURROGATE_PAIR)?.length ?? 0);
+}
+
+/**
+ * `maxLength` and `minLength` with Ajv's meaning and messages, counting characters only when the
+ * UTF-16 length does not decide (a string has at most `length` and at least `length / 2` code
+ * points). Ajv's own count loops over every string it checks: ~2 µs per request for a 1 KB text field.
+ */
+function lengthKeywords(ajv: Ajv2020): void {
+  const limits = [
+    ['maxLength', 'more', (s: string, limit: number) => s.length <= limit || codePoints(s) <= limit],
+    ['minLength', 'fewer', (s: string, limit: number) => s.length >= 2 * limit || (s.length >= limit && codePoints(s) >= limit)],
+  ] as const;
+  for (const [keyword, comparison, fits] of limits) {
+    const validate: SchemaValidateFunction = (limit: number, data: string) => {
+      if (fits(data, limit)) return true;
+      validate.errors = [{ keyword, message: `must NOT have ${comparison} than ${limit} characters`, params: { limit } }];
+      return false;
+    };
+    ajv.removeKeyword(keyword);
+    ajv.addKeyword({ keyword, type: 'string', schemaType: 'number', validate });
+  }
+}
+
 /** The entry's operation for a method (HEAD falls back to GET). */
 function operationOf(entry: PathEntry, method: string): Operation | undefined {
   return entry.operations.get(method) ?? (method === 'HEAD' ? entry.operations.get('GET') : undefined);
@@ -204,6 +233,7 @@ export class Contract {
       addFormats(ajv);
       // OpenAPI's file formats: the bytes are not JSON, the upload stage inspects them.
       ajv.addFormat('binary', true);
+      lengthKeywords(ajv);
     }
     // readOnly properties may appear in responses only: a client sending one is attempting mass assignment.
     for (const ajv of [request, form]) {
@@ -362,6 +392,7 @@ export class Contract {
 
   /** Checks path, query, header and cookie parameters. Throws RAMPART_VALIDATION_FAILED. */
   checkParameters(op: Operation, pathParams: Record<string, string>, query: string, headers: Readonly<Record<string, string | string[] | undefined>>): void {
+    if (op.params.length === 0 && query === '') return;
     const pairs = parseQuery(query);
     const used = new Set<string>();
     const values: Partial<Record<ParamSpec['in'], Record<string, unknown>>> = {};
