@@ -59,6 +59,7 @@ export function parseJsonStrict(text: string, limits: JsonLimits = DEFAULT_JSON_
 // eslint-disable-next-line no-control-regex -- control characters are what it looks for (JSON refuses them raw)
 const STRING_STOP = /["\\\u0000-\u001f]/g;
 
+const [QUOTE, COMMA, COLON, OPEN_BRACKET, CLOSE_BRACKET, OPEN_BRACE, CLOSE_BRACE] = [34, 44, 58, 91, 93, 123, 125];
 const isDigit = (c: number): boolean => c >= 48 && c <= 57;
 
 /**
@@ -105,7 +106,7 @@ class Parser {
     // Fast path: a native search for the first character that ends or complicates the string.
     STRING_STOP.lastIndex = start;
     let i = STRING_STOP.test(text) ? STRING_STOP.lastIndex - 1 : n;
-    if (i < n && text.charCodeAt(i) === 34) {
+    if (i < n && text.charCodeAt(i) === QUOTE) {
       this.i = i + 1;
       if (i - start > limits.maxStringLength) this.fail(depth, `string longer than ${limits.maxStringLength} characters`);
       return text.slice(start, i);
@@ -188,62 +189,72 @@ class Parser {
   /** The value at `keys[0..depth)`. */
   value(depth: number): unknown {
     this.ws();
-    const { text, limits, keys } = this;
-    const c = text[this.i];
-    if (c === '{' || c === '[') {
-      if (depth >= limits.maxDepth) this.fail(depth, `nested deeper than ${limits.maxDepth} levels`);
+    const c = this.text.charCodeAt(this.i);
+    if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      if (depth >= this.limits.maxDepth) this.fail(depth, `nested deeper than ${this.limits.maxDepth} levels`);
       this.i++;
       this.ws();
-      if (c === '[') {
-        const arr: unknown[] = [];
-        if (text[this.i] === ']') {
-          this.i++;
-          return arr;
-        }
-        for (;;) {
-          if (arr.length >= limits.maxArrayLength) this.fail(depth, `array longer than ${limits.maxArrayLength} elements`);
-          keys[depth] = arr.length;
-          arr.push(this.value(depth + 1));
-          this.ws();
-          if (text[this.i] === ',') this.i++;
-          else if (text[this.i] === ']') {
-            this.i++;
-            return arr;
-          } else this.fail(depth, 'expected , or ]');
-        }
-      }
-      const obj: Record<string, unknown> = {};
-      if (text[this.i] === '}') {
+      return c === OPEN_BRACKET ? this.array(depth) : this.object(depth);
+    }
+    if (c === QUOTE) return this.str(depth);
+    if (c === 116 /* t */) return this.literal('true', true, depth);
+    if (c === 102 /* f */) return this.literal('false', false, depth);
+    if (c === 110 /* n */) return this.literal('null', null, depth);
+    if (c === 45 /* - */ || isDigit(c)) return this.num(depth);
+    return this.fail(depth, Number.isNaN(c) ? 'unexpected end of JSON' : 'invalid JSON');
+  }
+
+  /** Array elements, after the `[` and any whitespace. */
+  private array(depth: number): unknown[] {
+    const { text, limits, keys } = this;
+    const arr: unknown[] = [];
+    if (text.charCodeAt(this.i) === CLOSE_BRACKET) {
+      this.i++;
+      return arr;
+    }
+    for (;;) {
+      if (arr.length >= limits.maxArrayLength) this.fail(depth, `array longer than ${limits.maxArrayLength} elements`);
+      keys[depth] = arr.length;
+      arr.push(this.value(depth + 1));
+      this.ws();
+      const c = text.charCodeAt(this.i);
+      if (c === COMMA) this.i++;
+      else if (c === CLOSE_BRACKET) {
+        this.i++;
+        return arr;
+      } else this.fail(depth, 'expected , or ]');
+    }
+  }
+
+  /** Object members, after the `{` and any whitespace. */
+  private object(depth: number): Record<string, unknown> {
+    const { text, limits, keys } = this;
+    const obj: Record<string, unknown> = {};
+    if (text.charCodeAt(this.i) === CLOSE_BRACE) {
+      this.i++;
+      return obj;
+    }
+    let count = 0;
+    for (;;) {
+      this.ws();
+      if (text.charCodeAt(this.i) !== QUOTE) this.fail(depth, 'expected a property name');
+      const key = this.str(depth);
+      keys[depth] = key;
+      if (FORBIDDEN_KEYS.has(key)) throw new JsonInputError(this.path(depth + 1).replace(/[^\w.[\]-]/g, '?'), 'forbidden property name (prototype pollution)');
+      // Forbidden keys are refused above, so an own-property test is a complete duplicate check.
+      if (Object.hasOwn(obj, key)) this.fail(depth + 1, 'duplicate key');
+      if (++count > limits.maxKeys) this.fail(depth, `more than ${limits.maxKeys} properties`);
+      this.ws();
+      if (text.charCodeAt(this.i) !== COLON) this.fail(depth + 1, 'expected :');
+      this.i++;
+      obj[key] = this.value(depth + 1);
+      this.ws();
+      const c = text.charCodeAt(this.i);
+      if (c === COMMA) this.i++;
+      else if (c === CLOSE_BRACE) {
         this.i++;
         return obj;
-      }
-      let count = 0;
-      for (;;) {
-        this.ws();
-        if (text[this.i] !== '"') this.fail(depth, 'expected a property name');
-        const key = this.str(depth);
-        keys[depth] = key;
-        if (FORBIDDEN_KEYS.has(key)) throw new JsonInputError(this.path(depth + 1).replace(/[^\w.[\]-]/g, '?'), 'forbidden property name (prototype pollution)');
-        // Forbidden keys are refused above, so an own-property test is a complete duplicate check.
-        if (Object.hasOwn(obj, key)) this.fail(depth + 1, 'duplicate key');
-        if (++count > limits.maxKeys) this.fail(depth, `more than ${limits.maxKeys} properties`);
-        this.ws();
-        if (text[this.i] !== ':') this.fail(depth + 1, 'expected :');
-        this.i++;
-        obj[key] = this.value(depth + 1);
-        this.ws();
-        if (text[this.i] === ',') this.i++;
-        else if (text[this.i] === '}') {
-          this.i++;
-          return obj;
-        } else this.fail(depth, 'expected , or }');
-      }
+      } else this.fail(depth, 'expected , or }');
     }
-    if (c === '"') return this.str(depth);
-    if (c === 't') return this.literal('true', true, depth);
-    if (c === 'f') return this.literal('false', false, depth);
-    if (c === 'n') return this.literal('null', null, depth);
-    if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return this.num(depth);
-    return this.fail(depth, c === undefined ? 'unexpected end of JSON' : 'invalid JSON');
   }
 }
