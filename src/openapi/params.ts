@@ -97,7 +97,8 @@ export function queryValue(spec: ParamSpec, query: readonly [string, string][], 
     }
     return found ? out : undefined;
   }
-  const values = query.filter(([k]) => k === spec.name).map(([, v]) => v);
+  const values: string[] = [];
+  for (const [k, v] of query) if (k === spec.name) values.push(v);
   if (values.length === 0) return undefined;
   used.add(spec.name);
   if (spec.shape === 'array') {

@@ -4,18 +4,24 @@
  * (parameters, body) and, optionally, responses filtered down to what the document declares.
  */
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { SchemaValidateFunction } from 'ajv/dist/types/index.js';
 import addFormatsModule from 'ajv-formats';
 import { RampartError } from '../core/errors.js';
 import { atPointer, pointerToken, type Json, type JsonObject, type OpenApiDocument } from './document.js';
 import { defaultStyle, headerValue, pathValue, queryValue, type ParamShape, type ParamSpec, type RawValue } from './params.js';
 import { parseQuery } from '../waf/inputs.js';
 import { isJsonType } from '../validate/body.js';
+import { DEFAULT_JSON_LIMITS, JsonInputError, parseJsonStrict, type JsonLimits } from '../validate/json.js';
 
 // ajv-formats is CommonJS: under NodeNext its default import is the module object holding `default`.
 type AddFormats = (ajv: Ajv2020) => unknown;
 const addFormats = ((addFormatsModule as unknown as { default?: AddFormats }).default ?? (addFormatsModule as unknown as AddFormats));
 
+/** Where a keyword's value sits (its parent object and property), as Ajv passes it to custom keywords. */
+type DataCxt = Parameters<ValidateFunction>[1];
+
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
+const LOCATIONS = ['path', 'query', 'header', 'cookie'] as const;
 const DOC_ID = 'rampart:openapi';
 
 export interface ContractOptions {
@@ -25,11 +31,18 @@ export interface ContractOptions {
   readonly allowUnknownProperties: boolean;
   /** Prefix of request paths that the document's paths are relative to (e.g. `/api`). */
   readonly basePath: string;
+  /** Structural limits on JSON-valued parameters (`content: {application/json: …}`); default {@link DEFAULT_JSON_LIMITS}. */
+  readonly limits?: JsonLimits;
 }
 
 interface CompiledParam {
   readonly spec: ParamSpec;
   readonly required: boolean;
+  /**
+   * A parameter described with `content` instead of `schema`: its value is one serialized
+   * document of that media type (JSON is parsed first), validated without coercion.
+   */
+  readonly content?: { readonly json: boolean; readonly validate: ValidateFunction };
 }
 
 interface CompiledBody {
@@ -98,6 +111,70 @@ function closeObjects(doc: JsonObject): void {
   visit(doc);
 }
 
+/**
+ * Removes from `required` the properties marked `flag` (OpenAPI: a required `readOnly` property is
+ * required in responses only, a required `writeOnly` one in requests only), in place.
+ */
+function notRequiredWhen(doc: JsonObject, flag: 'readOnly' | 'writeOnly'): void {
+  const visit = (node: Json): void => {
+    if (Array.isArray(node)) return node.forEach(visit);
+    if (!isObject(node)) return;
+    const { required, properties } = node;
+    if (Array.isArray(required) && isObject(properties)) {
+      node.required = required.filter((name) => {
+        const prop = typeof name === 'string' ? deref(doc, properties[name], '').node : undefined;
+        return !(isObject(prop) && prop[flag] === true);
+      });
+    }
+    for (const key in node) visit(node[key]!);
+  };
+  visit(doc);
+}
+
+/** Surrogate pairs: one character each, for JSON Schema string lengths count code points. */
+const SURROGATE_PAIR = /[\uD800-\uDBFF][\uDC00-\uDFFF]/g;
+
+function codePoints(s: string): number {
+  return s.length - (s.match(SURROGATE_PAIR)?.length ?? 0);
+}
+
+/**
+ * `maxLength` and `minLength` with Ajv's meaning and messages, counting characters only when the
+ * UTF-16 length does not decide (a string has at most `length` and at least `length / 2` code
+ * points). Ajv's own count loops over every string it checks: ~2 µs per request for a 1 KB text field.
+ */
+function lengthKeywords(ajv: Ajv2020): void {
+  const limits = [
+    ['maxLength', 'more', (s: string, limit: number) => s.length <= limit || codePoints(s) <= limit],
+    ['minLength', 'fewer', (s: string, limit: number) => s.length >= 2 * limit || (s.length >= limit && codePoints(s) >= limit)],
+  ] as const;
+  for (const [keyword, comparison, fits] of limits) {
+    const validate: SchemaValidateFunction = (limit: number, data: string) => {
+      if (fits(data, limit)) return true;
+      validate.errors = [{ keyword, message: `must NOT have ${comparison} than ${limit} characters`, params: { limit } }];
+      return false;
+    };
+    ajv.removeKeyword(keyword);
+    ajv.addKeyword({ keyword, type: 'string', schemaType: 'number', validate });
+  }
+}
+
+/** The entry's operation for a method (HEAD falls back to GET). */
+function operationOf(entry: PathEntry, method: string): Operation | undefined {
+  return entry.operations.get(method) ?? (method === 'HEAD' ? entry.operations.get('GET') : undefined);
+}
+
+/** `a=1; b=x=y` → {a: '1', b: 'x=y'} (a value runs from the first `=` to the `;`). */
+function cookieMap(header: string | string[] | undefined): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const part of String(header ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    const name = (eq === -1 ? part : part.slice(0, eq)).trim();
+    if (name !== '') out.set(name, eq === -1 ? '' : part.slice(eq + 1).trim());
+  }
+  return out;
+}
+
 function shapeOf(schema: Json | undefined): ParamShape {
   if (!isObject(schema)) return 'primitive';
   const t = schema.type;
@@ -136,11 +213,17 @@ function fail(detail: string): RampartError {
  */
 export class Contract {
   private readonly paths: PathEntry[] = [];
+  /** Templates without parameters, by path: an exact hit wins over every template (it has more literal segments). */
+  private readonly literal = new Map<string, PathEntry>();
+  private readonly limits: JsonLimits;
 
   constructor(api: OpenApiDocument, private readonly options: ContractOptions) {
+    this.limits = options.limits ?? DEFAULT_JSON_LIMITS;
     const requestDoc = structuredClone(api.doc);
     if (!options.allowUnknownProperties) closeObjects(requestDoc);
+    notRequiredWhen(requestDoc, 'readOnly');
     const responseDoc = structuredClone(api.doc);
+    notRequiredWhen(responseDoc, 'writeOnly');
     // Responses: strict checking of the body, then undeclared properties are dropped (removeAdditional).
     const common = { strict: false, allErrors: false, validateSchema: false, discriminator: false, logger: false } as const;
     const request = new Ajv2020({ ...common });
@@ -150,12 +233,30 @@ export class Contract {
       addFormats(ajv);
       // OpenAPI's file formats: the bytes are not JSON, the upload stage inspects them.
       ajv.addFormat('binary', true);
+      lengthKeywords(ajv);
     }
     // readOnly properties may appear in responses only: a client sending one is attempting mass assignment.
     for (const ajv of [request, form]) {
       ajv.removeKeyword('readOnly');
       ajv.addKeyword({ keyword: 'readOnly', schemaType: 'boolean', validate: (s: boolean) => !s, errors: false });
     }
+    // writeOnly properties may appear in requests only (a password, its hash): an upstream returning
+    // one leaks it, so it is removed like an undeclared property. Outside an object (an array item,
+    // the whole body) it cannot be removed: the response is invalid then.
+    response.removeKeyword('writeOnly');
+    response.addKeyword({
+      keyword: 'writeOnly',
+      schemaType: 'boolean',
+      modifying: true,
+      errors: false,
+      validate: (s: boolean, _data: unknown, _schema: unknown, cxt: DataCxt) => {
+        if (!s) return true;
+        const parent: unknown = cxt?.parentData;
+        if (typeof parent !== 'object' || parent === null || Array.isArray(parent)) return false;
+        delete (parent as Record<string, unknown>)[cxt!.parentDataProperty];
+        return true;
+      },
+    });
     request.addSchema(requestDoc, DOC_ID);
     form.addSchema(requestDoc, DOC_ID);
     response.addSchema(responseDoc, DOC_ID);
@@ -187,7 +288,7 @@ export class Contract {
           const location = node.in as ParamSpec['in'];
           if (!['path', 'query', 'header', 'cookie'].includes(location)) continue;
           const name = location === 'header' ? (node.name as string).toLowerCase() : (node.name as string);
-          // Content-typed parameters (`content: {application/json: …}`) are rare: validated as strings.
+          const content = this.contentOf(node, pointer, request);
           const schemaPtr = isObject(node.schema) ? `${pointer}/schema` : undefined;
           const schema = schemaPtr === undefined ? undefined : deref(doc, node.schema, schemaPtr).node;
           const style = typeof node.style === 'string' ? node.style : defaultStyle(location);
@@ -195,9 +296,10 @@ export class Contract {
           const shape = shapeOf(schema);
           const properties = isObject(schema) && isObject(schema.properties) ? Object.keys(schema.properties) : [];
           const required = node.required === true || location === 'path';
-          compiledParams.push({ spec: { name, in: location, style, explode, shape, properties }, required });
+          compiledParams.push({ spec: { name, in: location, style, explode, shape, properties }, required, content });
           const loc = (byLocation[location] ??= { properties: {}, required: [] });
-          loc.properties[name] = schemaPtr === undefined ? { type: 'string' } : ref(schemaPtr);
+          // A content parameter's value is checked on its own (see `contentValue`); here only its presence.
+          loc.properties[name] = content !== undefined ? {} : schemaPtr === undefined ? { type: 'string' } : ref(schemaPtr);
           if (required) loc.required.push(name);
         }
         const paramValidators: Operation['paramValidators'] = {};
@@ -253,7 +355,9 @@ export class Contract {
           });
         })
         .join('/');
-      this.paths.push({ template, regex: new RegExp(`^${pattern}$`), names, literalSegments, operations });
+      const entry = { template, regex: new RegExp(`^${pattern}$`), names, literalSegments, operations };
+      this.paths.push(entry);
+      if (names.length === 0) this.literal.set(template, entry);
     }
     // Concrete paths win over templated ones (`/pets/mine` before `/pets/{id}`).
     this.paths.sort((a, b) => b.literalSegments - a.literalSegments);
@@ -266,11 +370,14 @@ export class Contract {
       if (!path.startsWith(this.options.basePath)) throw new RampartError('RAMPART_ROUTE_NOT_FOUND', 'No operation of the API matches this request.');
       path = path.slice(this.options.basePath.length) || '/';
     }
+    const exact = this.literal.get(path);
+    const exactOp = exact === undefined ? undefined : operationOf(exact, method);
+    if (exactOp !== undefined) return { op: exactOp, pathParams: {} };
     const allowed = new Set<string>();
     for (const entry of this.paths) {
       const m = entry.regex.exec(path);
       if (m === null) continue;
-      const op = entry.operations.get(method === 'HEAD' && !entry.operations.has('HEAD') ? 'GET' : method);
+      const op = operationOf(entry, method);
       if (op === undefined) {
         for (const k of entry.operations.keys()) allowed.add(k);
         continue;
@@ -285,11 +392,13 @@ export class Contract {
 
   /** Checks path, query, header and cookie parameters. Throws RAMPART_VALIDATION_FAILED. */
   checkParameters(op: Operation, pathParams: Record<string, string>, query: string, headers: Readonly<Record<string, string | string[] | undefined>>): void {
+    if (op.params.length === 0 && query === '') return;
     const pairs = parseQuery(query);
     const used = new Set<string>();
-    const values: Partial<Record<ParamSpec['in'], Record<string, RawValue>>> = {};
+    const values: Partial<Record<ParamSpec['in'], Record<string, unknown>>> = {};
     let cookies: Map<string, string> | undefined;
-    for (const { spec } of op.params) {
+    for (const param of op.params) {
+      const { spec } = param;
       let v: RawValue | undefined;
       if (spec.in === 'path') {
         const raw = pathParams[spec.name];
@@ -309,27 +418,52 @@ export class Contract {
         const h = headers[spec.name];
         if (h !== undefined) v = headerValue(spec, Array.isArray(h) ? h.join(', ') : h);
       } else {
-        cookies ??= new Map(
-          String(headers.cookie ?? '')
-            .split(';')
-            .map((c) => c.trim().split('=', 2) as [string, string | undefined])
-            .filter(([k]) => k !== '')
-            .map(([k, val]) => [k, val ?? '']),
-        );
+        cookies ??= cookieMap(headers.cookie);
         const c = cookies.get(spec.name);
         if (c !== undefined) v = headerValue(spec, c);
       }
-      if (v !== undefined) (values[spec.in] ??= {})[spec.name] = v;
+      if (v !== undefined) (values[spec.in] ??= {})[spec.name] = param.content === undefined ? v : this.contentValue(spec, param.content, v);
     }
     if (!this.options.allowUnknownQuery) {
       for (const [k] of pairs) if (!used.has(k)) throw fail(`query.${k.slice(0, 64).replace(/[^\w.[\]-]/g, '?')}: is not a known parameter`);
     }
-    for (const location of ['path', 'query', 'header', 'cookie'] as const) {
+    for (const location of LOCATIONS) {
       const validate = op.paramValidators[location];
       if (validate === undefined) continue;
       const data = values[location] ?? {};
       if (!validate(data)) throw fail(describeError(location, validate.errors![0]!));
     }
+  }
+
+  /** Compiles a parameter's `content` (one media type → schema), or undefined when it has none. */
+  private contentOf(param: JsonObject, pointer: string, ajv: Ajv2020): CompiledParam['content'] {
+    if (!isObject(param.content)) return undefined;
+    // The content map holds exactly one entry (OpenAPI 3.x, Parameter Object).
+    const [mediaType, media] = Object.entries(param.content)[0] ?? [];
+    if (mediaType === undefined) return undefined;
+    const hasSchema = isObject(media) && (isObject(media.schema) || typeof media.schema === 'boolean');
+    return {
+      json: isJsonType(mediaType.toLowerCase().split(';')[0]!.trim()),
+      validate: ajv.compile(hasSchema ? { $ref: `${DOC_ID}${pointer}/content/${pointerToken(mediaType)}/schema` } : {}),
+    };
+  }
+
+  /** A content parameter's value: one serialized document (parsed when JSON, under the structural limits), validated. */
+  private contentValue(spec: ParamSpec, content: NonNullable<CompiledParam['content']>, raw: RawValue): unknown {
+    const where = `${spec.in}.${spec.name}`;
+    if (typeof raw !== 'string') throw fail(`${where}: must be a single value`);
+    let value: unknown = raw;
+    if (content.json) {
+      try {
+        value = parseJsonStrict(raw, this.limits);
+      } catch (err) {
+        // The parser names places from `body`; this document is the parameter.
+        if (err instanceof JsonInputError) throw fail(`${where}${err.path.slice('body'.length)}: ${err.problem}`);
+        throw err;
+      }
+    }
+    if (!content.validate(value)) throw fail(describeError(where, content.validate.errors![0]!));
+    return value;
   }
 
   /** Selects the declared media-type range for a request content type, or throws 415. */

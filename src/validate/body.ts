@@ -18,6 +18,8 @@ export type ParsedBody =
   | { readonly kind: 'binary'; readonly mediaType: string; readonly bytes: number };
 
 const cache = new WeakMap<RequestContext, Promise<ParsedBody>>();
+/** Without `stream`, each decode is independent: one decoder serves every request. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
 /** `application/json; charset=utf-8` → `{ type: 'application/json', charset: 'utf-8' }`. */
 export function mediaTypeOf(header: string | undefined): { type: string; charset: string | undefined; boundary: boolean } {
@@ -60,10 +62,9 @@ async function parse(ctx: RequestContext, limits: JsonLimits): Promise<ParsedBod
     throw new RampartError('RAMPART_UNSUPPORTED_MEDIA_TYPE', `The charset ${JSON.stringify(charset.slice(0, 40))} is not accepted; use utf-8.`);
   }
   if (textual) {
-    const text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
     let s: string;
     try {
-      s = text.decode(buf);
+      s = UTF8.decode(buf);
     } catch {
       throw invalid('body: is not valid UTF-8');
     }

@@ -1,10 +1,9 @@
 /**
- * A JSON parser for untrusted request bodies. Single pass, iterative-free recursion bounded by the
- * depth limit, so its cost is linear in the input whatever the input is; it refuses what
- * JSON.parse silently accepts and applications then trip over: duplicate keys (which value wins
- * differs between parsers), `__proto__`/`constructor`/`prototype` keys (prototype pollution once
- * merged), and structures past configured limits (depth, keys, array length, string length,
- * number magnitude).
+ * A JSON parser for untrusted request bodies. Single pass, recursion bounded by the depth limit,
+ * so its cost is linear in the input whatever the input is; it refuses what JSON.parse silently
+ * accepts and applications then trip over: duplicate keys (which value wins differs between
+ * parsers), `__proto__`/`constructor`/`prototype` keys (prototype pollution once merged), and
+ * structures past configured limits (depth, keys, array length, string length, number magnitude).
  */
 
 export interface JsonLimits {
@@ -49,29 +48,76 @@ export class JsonInputError extends Error {
  *   parseJsonStrict('{"a":1,"a":2}', DEFAULT_JSON_LIMITS) // throws: body.a: duplicate key
  */
 export function parseJsonStrict(text: string, limits: JsonLimits = DEFAULT_JSON_LIMITS): unknown {
-  let i = 0;
-  const n = text.length;
-  const ws = (): void => {
-    while (i < n) {
-      const c = text.charCodeAt(i);
-      if (c === 32 || c === 9 || c === 10 || c === 13) i++;
+  const parser = new Parser(text, limits);
+  const result = parser.value(0);
+  parser.ws();
+  if (parser.i < text.length) parser.fail(0, 'unexpected data after the JSON value');
+  return result;
+}
+
+/** Inside a JSON string, the characters that need attention: the closing quote, an escape, a control character. */
+// eslint-disable-next-line no-control-regex -- control characters are what it looks for (JSON refuses them raw)
+const STRING_STOP = /["\\\u0000-\u001f]/g;
+
+const [QUOTE, COMMA, COLON, OPEN_BRACKET, CLOSE_BRACKET, OPEN_BRACE, CLOSE_BRACE] = [34, 44, 58, 91, 93, 123, 125];
+const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+
+/**
+ * One parse. The location of the value being parsed is kept as the keys and indexes leading to
+ * it (`keys[0..depth)`), and only turned into a `body.a[3].b` string when an error is reported.
+ */
+class Parser {
+  i = 0;
+  private readonly keys: Array<string | number> = [];
+
+  constructor(
+    private readonly text: string,
+    private readonly limits: JsonLimits,
+  ) {}
+
+  /** `body` followed by the first `depth` keys and indexes. */
+  path(depth: number): string {
+    let out = 'body';
+    for (let d = 0; d < depth; d++) {
+      const k = this.keys[d]!;
+      out += typeof k === 'number' ? `[${k}]` : `.${k.length > 64 ? k.slice(0, 64) + '…' : k}`;
+    }
+    return out;
+  }
+
+  fail(depth: number, problem: string): never {
+    throw new JsonInputError(this.path(depth), problem);
+  }
+
+  ws(): void {
+    const { text } = this;
+    while (this.i < text.length) {
+      const c = text.charCodeAt(this.i);
+      if (c === 32 || c === 9 || c === 10 || c === 13) this.i++;
       else break;
     }
-  };
-  const fail = (path: string, problem: string): never => {
-    throw new JsonInputError(path, problem);
-  };
-  const str = (path: string): string => {
-    // text[i] === '"'
-    i++;
+  }
+
+  /** A string at `text[i] === '"'`; errors are reported at `depth`. */
+  str(depth: number): string {
+    const { text, limits } = this;
+    const n = text.length;
+    let start = this.i + 1;
+    // Fast path: a native search for the first character that ends or complicates the string.
+    STRING_STOP.lastIndex = start;
+    let i = STRING_STOP.test(text) ? STRING_STOP.lastIndex - 1 : n;
+    if (i < n && text.charCodeAt(i) === QUOTE) {
+      this.i = i + 1;
+      if (i - start > limits.maxStringLength) this.fail(depth, `string longer than ${limits.maxStringLength} characters`);
+      return text.slice(start, i);
+    }
     let out = '';
-    let start = i;
     while (i < n) {
       const c = text.charCodeAt(i);
       if (c === 34) {
         out += text.slice(start, i);
-        i++;
-        if (out.length > limits.maxStringLength) fail(path, `string longer than ${limits.maxStringLength} characters`);
+        this.i = i + 1;
+        if (out.length > limits.maxStringLength) this.fail(depth, `string longer than ${limits.maxStringLength} characters`);
         return out;
       }
       if (c === 92) {
@@ -89,111 +135,126 @@ export function parseJsonStrict(text: string, limits: JsonLimits = DEFAULT_JSON_
           case 't': out += '\t'; break;
           case 'u': {
             const hex = text.slice(i, i + 4);
-            if (!/^[0-9a-fA-F]{4}$/.test(hex)) fail(path, 'invalid \\u escape');
+            if (!/^[0-9a-fA-F]{4}$/.test(hex)) this.fail(depth, 'invalid \\u escape');
             out += String.fromCharCode(parseInt(hex, 16));
             i += 4;
             break;
           }
           default:
-            fail(path, 'invalid escape');
+            this.fail(depth, 'invalid escape');
         }
         start = i;
-        if (out.length > limits.maxStringLength) fail(path, `string longer than ${limits.maxStringLength} characters`);
+        if (out.length > limits.maxStringLength) this.fail(depth, `string longer than ${limits.maxStringLength} characters`);
         continue;
       }
-      if (c < 32) fail(path, 'control character in string');
+      if (c < 32) this.fail(depth, 'control character in string');
       i++;
     }
-    return fail(path, 'unterminated string');
-  };
-  const num = (path: string): number => {
-    const start = i;
-    if (text[i] === '-') i++;
-    if (text[i] === '0') i++;
-    else if (text[i]! >= '1' && text[i]! <= '9') while (text[i]! >= '0' && text[i]! <= '9') i++;
-    else fail(path, 'invalid number');
-    if (text[i] === '.') {
+    return this.fail(depth, 'unterminated string');
+  }
+
+  num(depth: number): number {
+    const { text } = this;
+    const start = this.i;
+    let i = start;
+    if (text.charCodeAt(i) === 45 /* - */) i++;
+    if (text.charCodeAt(i) === 48 /* 0 */) i++;
+    else if (isDigit(text.charCodeAt(i))) while (isDigit(text.charCodeAt(i))) i++;
+    else this.fail(depth, 'invalid number');
+    if (text.charCodeAt(i) === 46 /* . */) {
       i++;
-      if (!(text[i]! >= '0' && text[i]! <= '9')) fail(path, 'invalid number');
-      while (text[i]! >= '0' && text[i]! <= '9') i++;
+      if (!isDigit(text.charCodeAt(i))) this.fail(depth, 'invalid number');
+      while (isDigit(text.charCodeAt(i))) i++;
     }
-    if (text[i] === 'e' || text[i] === 'E') {
+    const e = text.charCodeAt(i);
+    if (e === 101 || e === 69 /* e E */) {
       i++;
-      if (text[i] === '+' || text[i] === '-') i++;
-      if (!(text[i]! >= '0' && text[i]! <= '9')) fail(path, 'invalid number');
-      while (text[i]! >= '0' && text[i]! <= '9') i++;
+      const sign = text.charCodeAt(i);
+      if (sign === 43 || sign === 45) i++;
+      if (!isDigit(text.charCodeAt(i))) this.fail(depth, 'invalid number');
+      while (isDigit(text.charCodeAt(i))) i++;
     }
+    this.i = i;
     const v = Number(text.slice(start, i));
-    if (!Number.isFinite(v) || Math.abs(v) > limits.maxNumber) fail(path, `number larger than ${limits.maxNumber} in magnitude`);
+    if (!Number.isFinite(v) || Math.abs(v) > this.limits.maxNumber) this.fail(depth, `number larger than ${this.limits.maxNumber} in magnitude`);
     return v;
-  };
-  const literal = (word: string, value: unknown, path: string): unknown => {
-    if (text.startsWith(word, i)) {
-      i += word.length;
-      return value;
+  }
+
+  literal(word: string, value: unknown, depth: number): unknown {
+    if (!this.text.startsWith(word, this.i)) this.fail(depth, 'invalid JSON');
+    this.i += word.length;
+    return value;
+  }
+
+  /** The value at `keys[0..depth)`. */
+  value(depth: number): unknown {
+    this.ws();
+    const c = this.text.charCodeAt(this.i);
+    if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      if (depth >= this.limits.maxDepth) this.fail(depth, `nested deeper than ${this.limits.maxDepth} levels`);
+      this.i++;
+      this.ws();
+      return c === OPEN_BRACKET ? this.array(depth) : this.object(depth);
     }
-    return fail(path, 'invalid JSON');
-  };
-  const value = (path: string, depth: number): unknown => {
-    ws();
-    const c = text[i];
-    if (c === '{' || c === '[') {
-      if (depth >= limits.maxDepth) fail(path, `nested deeper than ${limits.maxDepth} levels`);
-      i++;
-      ws();
-      if (c === '[') {
-        const arr: unknown[] = [];
-        if (text[i] === ']') {
-          i++;
-          return arr;
-        }
-        for (;;) {
-          if (arr.length >= limits.maxArrayLength) fail(path, `array longer than ${limits.maxArrayLength} elements`);
-          arr.push(value(`${path}[${arr.length}]`, depth + 1));
-          ws();
-          if (text[i] === ',') i++;
-          else if (text[i] === ']') {
-            i++;
-            return arr;
-          } else fail(path, 'expected , or ]');
-        }
-      }
-      const obj: Record<string, unknown> = {};
-      const seen = new Set<string>();
-      if (text[i] === '}') {
-        i++;
+    if (c === QUOTE) return this.str(depth);
+    if (c === 116 /* t */) return this.literal('true', true, depth);
+    if (c === 102 /* f */) return this.literal('false', false, depth);
+    if (c === 110 /* n */) return this.literal('null', null, depth);
+    if (c === 45 /* - */ || isDigit(c)) return this.num(depth);
+    return this.fail(depth, Number.isNaN(c) ? 'unexpected end of JSON' : 'invalid JSON');
+  }
+
+  /** Array elements, after the `[` and any whitespace. */
+  private array(depth: number): unknown[] {
+    const { text, limits, keys } = this;
+    const arr: unknown[] = [];
+    if (text.charCodeAt(this.i) === CLOSE_BRACKET) {
+      this.i++;
+      return arr;
+    }
+    for (;;) {
+      if (arr.length >= limits.maxArrayLength) this.fail(depth, `array longer than ${limits.maxArrayLength} elements`);
+      keys[depth] = arr.length;
+      arr.push(this.value(depth + 1));
+      this.ws();
+      const c = text.charCodeAt(this.i);
+      if (c === COMMA) this.i++;
+      else if (c === CLOSE_BRACKET) {
+        this.i++;
+        return arr;
+      } else this.fail(depth, 'expected , or ]');
+    }
+  }
+
+  /** Object members, after the `{` and any whitespace. */
+  private object(depth: number): Record<string, unknown> {
+    const { text, limits, keys } = this;
+    const obj: Record<string, unknown> = {};
+    if (text.charCodeAt(this.i) === CLOSE_BRACE) {
+      this.i++;
+      return obj;
+    }
+    let count = 0;
+    for (;;) {
+      this.ws();
+      if (text.charCodeAt(this.i) !== QUOTE) this.fail(depth, 'expected a property name');
+      const key = this.str(depth);
+      keys[depth] = key;
+      if (FORBIDDEN_KEYS.has(key)) throw new JsonInputError(this.path(depth + 1).replace(/[^\w.[\]-]/g, '?'), 'forbidden property name (prototype pollution)');
+      // Forbidden keys are refused above, so an own-property test is a complete duplicate check.
+      if (Object.hasOwn(obj, key)) this.fail(depth + 1, 'duplicate key');
+      if (++count > limits.maxKeys) this.fail(depth, `more than ${limits.maxKeys} properties`);
+      this.ws();
+      if (text.charCodeAt(this.i) !== COLON) this.fail(depth + 1, 'expected :');
+      this.i++;
+      obj[key] = this.value(depth + 1);
+      this.ws();
+      const c = text.charCodeAt(this.i);
+      if (c === COMMA) this.i++;
+      else if (c === CLOSE_BRACE) {
+        this.i++;
         return obj;
-      }
-      for (;;) {
-        ws();
-        if (text[i] !== '"') fail(path, 'expected a property name');
-        const key = str(path);
-        const kp = `${path}.${key.length > 64 ? key.slice(0, 64) + '…' : key}`;
-        if (FORBIDDEN_KEYS.has(key)) fail(kp.replace(/[^\w.[\]-]/g, '?'), 'forbidden property name (prototype pollution)');
-        if (seen.has(key)) fail(kp, 'duplicate key');
-        seen.add(key);
-        if (seen.size > limits.maxKeys) fail(path, `more than ${limits.maxKeys} properties`);
-        ws();
-        if (text[i] !== ':') fail(kp, 'expected :');
-        i++;
-        obj[key] = value(kp, depth + 1);
-        ws();
-        if (text[i] === ',') i++;
-        else if (text[i] === '}') {
-          i++;
-          return obj;
-        } else fail(path, 'expected , or }');
-      }
+      } else this.fail(depth, 'expected , or }');
     }
-    if (c === '"') return str(path);
-    if (c === 't') return literal('true', true, path);
-    if (c === 'f') return literal('false', false, path);
-    if (c === 'n') return literal('null', null, path);
-    if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return num(path);
-    return fail(path, c === undefined ? 'unexpected end of JSON' : 'invalid JSON');
-  };
-  const result = value('body', 0);
-  ws();
-  if (i < n) fail('body', 'unexpected data after the JSON value');
-  return result;
+  }
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadOpenApi, OpenApiLoadError } from '../../src/openapi/document.js';
-import { Contract } from '../../src/openapi/validator.js';
+import { Contract, describeError } from '../../src/openapi/validator.js';
 import { parseJsonStrict } from '../../src/validate/json.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rampart-openapi-'));
@@ -58,6 +58,7 @@ components:
       properties:
         id: { type: integer, readOnly: true }
         name: { type: string }
+        code: { type: string, minLength: 2, maxLength: 3 }
 `);
 const contract = new Contract(loadOpenApi(join(dir, 'api.yaml')), { allowUnknownQuery: false, allowUnknownProperties: false, basePath: '' });
 const headers = { 'x-trace': 't1' };
@@ -104,6 +105,18 @@ describe('OpenAPI contract', () => {
     expect(body({ name: 'a', role: 'admin' })).toBe('unevaluatedProperties');
     expect(body({ name: 'a', address: { zip: '12345', extra: 1 } })).toBe('unevaluatedProperties');
     expect(body({ id: 7, name: 'a' })).toBe('readOnly');
+  });
+
+  it('counts string lengths in characters (code points), as JSON Schema does', () => {
+    expect(body({ name: 'a', code: '😀😀😀' })).toBeUndefined(); // 6 UTF-16 units, 3 characters
+    expect(body({ name: 'a', code: 'ab' })).toBeUndefined();
+    expect(body({ name: 'a', code: 'abcd' })).toBe('maxLength');
+    expect(body({ name: 'a', code: '😀' })).toBe('minLength'); // 2 units, 1 character
+    const v = contract.bodyValidator(contract.match('POST', '/things').op, 'application/json').json!;
+    expect(v({ name: 'a', code: 'a😀b😀' })).toBe(false);
+    expect(describeError('body', v.errors![0]!)).toBe('body.code: must NOT have more than 3 characters');
+    expect(v({ name: 'a', code: 'x' })).toBe(false);
+    expect(describeError('body', v.errors![0]!)).toBe('body.code: must NOT have fewer than 2 characters');
   });
 
   it('415 for media types the operation does not declare', () => {

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import type { RequestContext } from '../../core/context.js';
+import type { Stage } from '../../core/stage.js';
 import { RampartError } from '../../core/errors.js';
 import { loadOpenApi, OpenApiLoadError } from '../../openapi/document.js';
 import { Contract, describeError, type Operation } from '../../openapi/validator.js';
@@ -32,15 +33,31 @@ const openapiOptions = z
   })
   .strict();
 
+/** The operation of each request whose response a filter may apply to. */
 const operations = new WeakMap<RequestContext, Operation>();
 
-/** Every property path present in a JSON value (to report what a response filter removed). */
-function propertyPaths(v: unknown, prefix: string, out: Set<string>): Set<string> {
-  if (Array.isArray(v)) v.forEach((x) => propertyPaths(x, `${prefix}[]`, out));
-  else if (v !== null && typeof v === 'object') {
-    for (const [k, child] of Object.entries(v)) {
-      out.add(`${prefix}.${k}`);
-      propertyPaths(child, `${prefix}.${k}`, out);
+/** Number of object properties in a JSON value, at every depth. */
+function countProperties(v: unknown): number {
+  if (Array.isArray(v)) {
+    let n = 0;
+    for (const x of v) n += countProperties(x);
+    return n;
+  }
+  if (v === null || typeof v !== 'object') return 0;
+  let n = 0;
+  for (const k in v) n += 1 + countProperties((v as Record<string, unknown>)[k]);
+  return n;
+}
+
+/** The outermost properties present in `original` and absent from `filtered` (the same value with properties deleted). */
+function removedPaths(original: unknown, filtered: unknown, prefix: string, out: string[]): string[] {
+  if (Array.isArray(original)) {
+    original.forEach((x, i) => removedPaths(x, (filtered as unknown[])[i], `${prefix}[]`, out));
+  } else if (original !== null && typeof original === 'object') {
+    const kept = filtered as Record<string, unknown>;
+    for (const [k, child] of Object.entries(original)) {
+      if (!Object.hasOwn(kept, k)) out.push(`${prefix}.${k}`);
+      else removedPaths(child, kept[k], `${prefix}.${k}`, out);
     }
   }
   return out;
@@ -49,7 +66,8 @@ function propertyPaths(v: unknown, prefix: string, out: Set<string>): Set<string
 /**
  * OpenAPI contract enforcement (validate phase): the operation must exist in the document (404/405),
  * parameters and body must match it, unknown parameters/properties and read-only properties are
- * refused, structural limits always apply; optionally responses are filtered to the document.
+ * refused, structural limits always apply; optionally responses are filtered to the document
+ * (undeclared and write-only properties removed).
  *
  * @example
  *   stages: [{ type: openapi, spec: pets.openapi.yaml, responses: filter }]
@@ -58,7 +76,7 @@ export const openapiStage = defineStage({
   type: 'openapi',
   phase: 'validate',
   options: openapiOptions,
-  create(options, deps) {
+  create(options, deps): Stage {
     let contract: Contract;
     try {
       contract = new Contract(loadOpenApi(resolve(deps.baseDir, options.spec)), options);
@@ -67,38 +85,52 @@ export const openapiStage = defineStage({
       throw new Error(`openapi stage: cannot compile ${options.spec}: ${(err as Error).message}`);
     }
     const limits = options.limits;
+    // Responses come from the upstream the document describes: no string-length limit of their own.
+    const responseLimits = { ...limits, maxStringLength: Number.MAX_SAFE_INTEGER };
+    const filtering = options.responses !== 'off';
     // The document describes the upstream, which sees the path after the route's stripPrefix.
     const strip = deps.route?.stripPrefix;
     const upstreamPath = (p: string): string => (strip !== undefined && p.startsWith(strip) ? p.slice(strip.length) || '/' : p);
-    return {
+
+    const checkBody = async (ctx: RequestContext, op: Operation): Promise<void> => {
+      const body = await parsedBody(ctx, limits);
+      if (body.kind === 'none') {
+        if (op.body?.required === true) throw new RampartError('RAMPART_VALIDATION_FAILED', 'body: is required');
+        return;
+      }
+      if (op.body === undefined) throw new RampartError('RAMPART_VALIDATION_FAILED', 'body: this operation takes no request body');
+      const validators = contract.bodyValidator(op, body.mediaType);
+      let data: unknown;
+      let validate = validators.json;
+      if (body.kind === 'json') data = body.value;
+      else if (body.kind === 'form' || body.kind === 'multipart') {
+        // Form fields are strings on the wire: the coercing validator turns them into the schema's types.
+        const fields: Record<string, unknown> = { ...body.value };
+        if (body.kind === 'multipart') for (const f of body.files) fields[f.field] ??= '';
+        data = fields;
+        validate = validators.form;
+      } else if (body.kind === 'text') data = body.value;
+      else return;
+      if (validate !== undefined && !validate(data)) throw new RampartError('RAMPART_VALIDATION_FAILED', describeError('body', validate.errors![0]!));
+    };
+
+    const stage: Stage = {
       name: 'openapi',
       phase: 'validate',
-      async handle(ctx) {
+      // Synchronous unless there is a body to read: no promise for bodiless requests.
+      handle(ctx) {
         const { op, pathParams } = contract.match(ctx.method, upstreamPath(ctx.rawPath));
-        operations.set(ctx, op);
+        if (filtering && op.responses.size > 0) operations.set(ctx, op);
         contract.checkParameters(op, pathParams, ctx.query, ctx.req.headers);
-        const body = await parsedBody(ctx, limits);
-        if (body.kind === 'none') {
-          if (op.body?.required === true) throw new RampartError('RAMPART_VALIDATION_FAILED', 'body: is required');
-          return;
-        }
-        if (op.body === undefined) throw new RampartError('RAMPART_VALIDATION_FAILED', 'body: this operation takes no request body');
-        const validators = contract.bodyValidator(op, body.mediaType);
-        let data: unknown;
-        let validate = validators.json;
-        if (body.kind === 'json') data = body.value;
-        else if (body.kind === 'form' || body.kind === 'multipart') {
-          // Form fields are strings on the wire: the coercing validator turns them into the schema's types.
-          const fields: Record<string, unknown> = { ...body.value };
-          if (body.kind === 'multipart') for (const f of body.files) fields[f.field] ??= '';
-          data = fields;
-          validate = validators.form;
-        } else if (body.kind === 'text') data = body.value;
-        else return;
-        if (validate !== undefined && !validate(data)) throw new RampartError('RAMPART_VALIDATION_FAILED', describeError('body', validate.errors![0]!));
+        if (ctx.hasBody) return checkBody(ctx, op);
+        if (op.body?.required === true) throw new RampartError('RAMPART_VALIDATION_FAILED', 'body: is required');
+        return undefined;
       },
+    };
+    if (!filtering) return stage;
+    return {
+      ...stage,
       onResponseHead(ctx, head) {
-        if (options.responses === 'off') return;
         const op = operations.get(ctx);
         if (op === undefined || contract.responseValidator(op, head.statusCode) === undefined) return;
         const type = head.headers['content-type'];
@@ -110,25 +142,23 @@ export const openapiStage = defineStage({
         if (validate === undefined || buf.length === 0) return buf;
         let value: unknown;
         try {
-          value = parseJsonStrict(buf.toString('utf8'), { ...limits, maxStringLength: Number.MAX_SAFE_INTEGER });
+          value = parseJsonStrict(buf.toString('utf8'), responseLimits);
         } catch {
           if (options.responses === 'enforce') throw new RampartError('RAMPART_UPSTREAM_BAD_RESPONSE', 'The upstream response does not match the API contract.', { reason: 'response body is not valid JSON' });
           return buf;
         }
-        const before = propertyPaths(value, 'body', new Set());
+        // Validation only ever deletes properties (undeclared, write-only): a count tells whether it did.
+        const before = countProperties(value);
         const ok = validate(value);
-        const after = propertyPaths(value, 'body', new Set());
-        // Report the outermost removed properties only (not every child of a removed object).
-        const gone = [...before].filter((p) => !after.has(p));
-        const goneSet = new Set(gone);
-        const removed = gone.filter((p) => !goneSet.has(p.replace(/\.[^.]*$/, '')));
-        if (removed.length > 0) {
-          ctx.emit({ type: 'response.leak', severity: 'medium', source: 'openapi', reason: `upstream sent ${removed.length} undeclared propert${removed.length === 1 ? 'y' : 'ies'}`, data: { operation: op!.id, removed: removed.slice(0, 50) } });
+        const changed = countProperties(value) !== before;
+        if (changed) {
+          const removed = removedPaths(parseJsonStrict(buf.toString('utf8'), responseLimits), value, 'body', []);
+          ctx.emit({ type: 'response.leak', severity: 'medium', source: 'openapi', reason: `upstream sent ${removed.length} undeclared or write-only propert${removed.length === 1 ? 'y' : 'ies'}`, data: { operation: op!.id, removed: removed.slice(0, 50) } });
         }
         if (!ok && options.responses === 'enforce') {
           throw new RampartError('RAMPART_UPSTREAM_BAD_RESPONSE', 'The upstream response does not match the API contract.', { reason: describeError('response', validate.errors![0]!) });
         }
-        return removed.length > 0 ? Buffer.from(JSON.stringify(value)) : buf;
+        return changed ? Buffer.from(JSON.stringify(value)) : buf;
       },
     };
   },
