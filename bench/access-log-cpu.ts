@@ -8,13 +8,14 @@ import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RequestContext } from '../src/core/context.js';
-import { logAccess } from '../src/observe/access-log.js';
+import { AccessLog } from '../src/observe/access-log.js';
 import { Redactor } from '../src/observe/redact.js';
 import { createLogger } from '../src/server/logger.js';
 
 const lines = Number(process.argv[2] ?? 200_000);
 const file = join(mkdtempSync(join(tmpdir(), 'rampart-bench-')), 'access.log');
 const logger = createLogger('info', file);
+const access = new AccessLog(logger);
 const redactor = new Redactor({ queryValues: ['page'] });
 // The access log reads only these request/response facts.
 const req = { method: 'GET', headers: {} } as unknown as IncomingMessage;
@@ -24,9 +25,9 @@ ctx.status = 200;
 ctx.bytesOut = 205;
 ctx.upstreamHeaders['traceparent'] = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 
-for (let i = 0; i < 20_000; i++) logAccess(logger, ctx, redactor, []); // warm-up
+for (let i = 0; i < 20_000; i++) access.write(ctx, redactor, []); // warm-up
 const start = process.cpuUsage();
-for (let i = 0; i < lines; i++) logAccess(logger, ctx, redactor, []);
+for (let i = 0; i < lines; i++) access.write(ctx, redactor, []);
 // Count the writes too: wait until the asynchronous destination has written everything.
 await new Promise<void>((resolve) => logger.flush(() => resolve()));
 const used = process.cpuUsage(start);

@@ -10,7 +10,7 @@ import type { SecurityEvent } from '../core/events.js';
 import type { RampartConfig } from '../config/schema.js';
 import type { AuditRecord, AuditStore } from '../stores/audit.js';
 import { openAuditStore } from '../stores/open-audit.js';
-import { logAccess } from './access-log.js';
+import { AccessLog } from './access-log.js';
 import { AuditWriter } from './audit/writer.js';
 import { AlertDispatcher } from './alerts/dispatcher.js';
 import { Detectors, type Detection, type RequestFacts } from './detectors/detectors.js';
@@ -45,12 +45,7 @@ export class Observer {
   private readonly blocks: LruMap<string, number>;
   private readonly now: () => number;
   private readonly logger: Logger;
-  /**
-   * The access log's logger: same destination, without pino's path redaction. Access lines are
-   * built field by field from already-redacted values (access-log.ts), so the generic redaction
-   * pass only cost time on the hot path.
-   */
-  private readonly accessLogger: Logger;
+  private readonly accessLog: AccessLog;
   private writer: AuditWriter | undefined;
   private readonly logFlush: NodeJS.Timeout;
   private store: AuditStore | undefined;
@@ -60,7 +55,7 @@ export class Observer {
   constructor(private readonly config: RampartConfig, options: ObserverOptions) {
     const o = config.observe;
     this.logger = options.logger;
-    this.accessLogger = options.logger.child({}, { redact: { paths: [] } });
+    this.accessLog = new AccessLog(options.logger);
     this.latest = config;
     this.now = options.now ?? Date.now;
     this.metrics = new GatewayMetrics({ processMetrics: o.metrics.processMetrics });
@@ -105,7 +100,7 @@ export class Observer {
     this.latest = config;
     if (config.log.access) {
       const r = this.redactorFor(config);
-      logAccess(this.accessLogger, ctx, r.redactor, (ctx.route !== undefined && r.segments.get(ctx.route.id)) || []);
+      this.accessLog.write(ctx, r.redactor, (ctx.route !== undefined && r.segments.get(ctx.route.id)) || []);
     }
     const m = this.metrics;
     const status = ctx.status || ctx.res.statusCode;

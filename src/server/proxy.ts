@@ -214,7 +214,9 @@ class ProxyHandler implements ResponseHandler {
 
   onEnd(): void {
     if (this.chunks !== undefined) {
-      void this.finishBuffered(Buffer.concat(this.chunks, this.buffered));
+      const body = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.buffered);
+      this.chunks = undefined;
+      this.runBodyHooks(body, 0);
       return;
     }
     this.finished = true;
@@ -222,16 +224,28 @@ class ProxyHandler implements ResponseHandler {
     this.done();
   }
 
-  private async finishBuffered(body: Buffer): Promise<void> {
-    const head = this.head!;
+  /** Runs the response-body hooks from `from` on, synchronously until one returns a promise. */
+  private runBodyHooks(body: Buffer, from: number): void {
     try {
-      for (const stage of this.stages) {
-        if (stage.onResponseBody !== undefined) body = await stage.onResponseBody(this.ctx, head, body);
+      for (let i = from; i < this.stages.length; i++) {
+        const hook = this.stages[i]!.onResponseBody;
+        if (hook === undefined) continue;
+        const out = hook.call(this.stages[i], this.ctx, this.head!, body);
+        if (Buffer.isBuffer(out)) body = out;
+        else {
+          out.then((b) => this.runBodyHooks(b, i + 1), (err: unknown) => this.fail(err));
+          return;
+        }
       }
     } catch (err) {
       this.fail(err);
       return;
     }
+    this.sendBuffered(body);
+  }
+
+  private sendBuffered(body: Buffer): void {
+    const head = this.head!;
     head.headers['content-length'] = String(body.length);
     this.writeHead(head);
     this.finished = true;
