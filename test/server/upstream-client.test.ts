@@ -109,6 +109,18 @@ describe('upstream client: framing and keep-alive', () => {
     expect(up.received[0]).toMatch(/^GET \/ HTTP\/1\.1\r\nhost: up\r\n\r\n$/);
   });
 
+  it('closes a connection left idle for the keep-alive time, and opens a new one after', async () => {
+    const up = await rawUpstream((s) => s.write(ok('ok')));
+    const p = pool(up.url, { keepAliveTimeoutMs: 80 });
+    await send(p);
+    await new Promise((r) => setTimeout(r, 40));
+    expect(up.connections[0]!.readableEnded).toBe(false); // still parked
+    await new Promise((r) => setTimeout(r, 100));
+    expect(up.connections[0]!.readableEnded || up.connections[0]!.destroyed).toBe(true);
+    await send(p);
+    expect(up.connections).toHaveLength(2);
+  });
+
   it('opens a new connection after `Connection: close` and after HTTP/1.0', async () => {
     const up = await rawUpstream((s, _r, n) => {
       s.write(n === 0 && up.connections.length === 1 ? ok('a', 'connection: close\r\n') : 'HTTP/1.0 200 OK\r\ncontent-length: 1\r\n\r\nb');
