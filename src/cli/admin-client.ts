@@ -1,7 +1,8 @@
 /**
  * What CLI commands use to talk to a running gateway's admin API: `--admin-url` (default
  * http://127.0.0.1:9901) and the token from `RAMPART_ADMIN_TOKEN`. Problem responses become one
- * clear line; 4xx are bad input (exit 2), an unreachable gateway or 5xx a failure (exit 1).
+ * clear line; 4xx are bad input (exit 2), except a refused admin token (401/403: a failed
+ * verification, exit 1), and an unreachable gateway or 5xx is a failure (exit 1).
  */
 import { request } from 'undici';
 import { EXIT, UsageError, type CliIO } from './command.js';
@@ -54,7 +55,7 @@ export function adminClient(url: string | undefined, io: CliIO): AdminClient {
       if (res.statusCode >= 400) {
         const p = (value ?? {}) as { code?: string; detail?: string; title?: string };
         const message = `${p.detail ?? p.title ?? `HTTP ${res.statusCode}`}${p.code === undefined ? '' : ` (${p.code})`}`;
-        if (res.statusCode < 500) throw new UsageError(message);
+        if (res.statusCode < 500 && res.statusCode !== 401 && res.statusCode !== 403) throw new UsageError(message);
         throw new AdminCallError(message);
       }
       return value as T;

@@ -136,12 +136,12 @@ describe('keys end to end (real processes)', { timeout: 120_000 }, () => {
     expect(await pets(gw, next.key)).toBe(200);
   });
 
-  it('bad CLI input exits 2 with a clear message; a wrong admin token too', async () => {
+  it('bad CLI input exits 2 with a clear message; a refused admin token is a failed verification (1)', async () => {
     const r = await cli(['keys', 'create', '--consumer', 'nobody']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('No consumer');
     const bad = await cli(['consumers', 'list'], { RAMPART_ADMIN_TOKEN: 'rk_admin_wrong' });
-    expect(bad.code).toBe(2);
+    expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('RAMPART_ADMIN_UNAUTHORIZED');
     const grace = await cli(['keys', 'rotate', 'x', '--grace', 'forever']);
     expect(grace.code).toBe(2);

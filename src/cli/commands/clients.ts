@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { request } from 'undici';
-import { EXIT, parse, UsageError, type CliIO, type Command } from '../command.js';
+import { EXIT, parse, UsageError, type Command } from '../command.js';
+import { adminClient } from '../admin-client.js';
 
 const HELP = `Usage:
   rampart clients create --name NAME --scopes x,y [--jwks FILE] [--json]
@@ -17,39 +17,6 @@ Environment:
   RAMPART_ADMIN_TOKEN   admin token sent as Authorization: Bearer`;
 
 const COMMON = { 'admin-url': { type: 'string' }, json: { type: 'boolean' } } as const;
-
-interface Problem {
-  status: number;
-  detail?: string;
-  code?: string;
-}
-
-/** Calls the admin API; problems become a thrown error with the server's detail (never a stack). */
-async function admin(io: CliIO, base: string, method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<unknown> {
-  const token = io.env.RAMPART_ADMIN_TOKEN;
-  let url: URL;
-  try {
-    url = new URL(path, base);
-  } catch {
-    throw new UsageError(`invalid --admin-url ${JSON.stringify(base)}`);
-  }
-  const res = await request(url, {
-    method,
-    headers: { accept: 'application/json', ...(token !== undefined ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    headersTimeout: 10_000,
-    bodyTimeout: 10_000,
-  });
-  const text = await res.body.text();
-  const value: unknown = text === '' ? undefined : JSON.parse(text);
-  if (res.statusCode >= 400) {
-    const p = (value ?? {}) as Problem;
-    const message = `admin API answered ${res.statusCode}${p.code !== undefined ? ` ${p.code}` : ''}: ${p.detail ?? 'no detail'}`;
-    if (res.statusCode === 400) throw new UsageError(message);
-    throw new Error(message);
-  }
-  return value;
-}
 
 function readJwks(file: string): unknown[] {
   let doc: unknown;
@@ -81,14 +48,14 @@ export const clientsCommand: Command = {
       if (values.scopes === undefined) throw new UsageError('--scopes is required (comma-separated)');
       const scopes = values.scopes.split(',').map((s) => s.trim()).filter((s) => s !== '');
       const body = { name: values.name, scopes, ...(values.jwks !== undefined ? { jwks: readJwks(values.jwks) } : {}) };
-      const created = (await admin(io, values['admin-url'] ?? 'http://127.0.0.1:9901', 'POST', '/admin/v1/clients', body)) as { client_id: string; client_secret?: string };
+      const created = (await adminClient(values['admin-url'], io).call('POST', '/admin/v1/clients', body)) as { client_id: string; client_secret?: string };
       const secret = created.client_secret === undefined ? '' : `client_secret: ${created.client_secret}\n(the secret is shown once; store it now)\n`;
       return print(values.json, created, `client_id:     ${created.client_id}\n${secret}`);
     }
     if (sub === 'list') {
       const { values } = parse(rest, COMMON, false);
       if (values.help) return io.out(`${HELP}\n`), EXIT.ok;
-      const clients = (await admin(io, values['admin-url'] ?? 'http://127.0.0.1:9901', 'GET', '/admin/v1/clients')) as Array<Record<string, unknown>>;
+      const clients = (await adminClient(values['admin-url'], io).call('GET', '/admin/v1/clients')) as Array<Record<string, unknown>>;
       const lines = clients.map((c) => `${String(c.client_id)}  ${String(c.status).padEnd(7)}  ${String(c.name)}  [${(c.scopes as string[]).join(',')}]\n`).join('');
       return print(values.json, clients, lines === '' ? 'no clients\n' : lines);
     }
@@ -97,7 +64,7 @@ export const clientsCommand: Command = {
       if (values.help) return io.out(`${HELP}\n`), EXIT.ok;
       if (positionals.length !== 1) throw new UsageError('revoke takes exactly one client ID');
       const id = positionals[0]!;
-      const revoked = await admin(io, values['admin-url'] ?? 'http://127.0.0.1:9901', 'DELETE', `/admin/v1/clients/${encodeURIComponent(id)}`);
+      const revoked = await adminClient(values['admin-url'], io).call('DELETE', `/admin/v1/clients/${encodeURIComponent(id)}`);
       return print(values.json, revoked, `revoked ${id}\n`);
     }
     throw new UsageError(`unknown clients subcommand ${JSON.stringify(sub)}`);
