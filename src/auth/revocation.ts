@@ -5,4 +5,6 @@
 export interface TokenRevocations {
   /** True when the token with this `jti` was revoked (RFC 7009) and has not expired yet. */
   isRevoked(jti: string): boolean;
+  /** Every token of this OAuth client is revoked (the client was). */
+  isClientRevoked(clientId: string): boolean;
 }

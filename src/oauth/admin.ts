@@ -64,7 +64,7 @@ export function oauthAdminRoutes(server: OAuthServer, emit: EventSink): AdminRou
       path: '/admin/v1/clients/{id}',
       async handle(request) {
         const id = request.params.id!;
-        if (!(await server.store.revokeClient(id, Date.now()))) {
+        if (!(await server.revokeClient(id))) {
           throw new RampartError('RAMPART_ROUTE_NOT_FOUND', 'No active client with this id.');
         }
         audit('oauth.client.revoked', request.principal?.id, id);

@@ -7,6 +7,11 @@ import type { Logger } from 'pino';
 import type { TokenRevocations } from '../auth/revocation.js';
 import type { OAuthStore, RevocationRecord } from './store.js';
 
+/** The revocation entry that stands for all tokens of a revoked client (token ids never contain ':'). */
+export function clientRevocationKey(clientId: string): string {
+  return `client:${clientId}`;
+}
+
 /** Processes' clocks differ: each poll re-reads this far back so no revocation falls in a gap. */
 const CLOCK_OVERLAP_MS = 5_000;
 
@@ -38,6 +43,10 @@ export class RevocationList implements TokenRevocations {
   isRevoked(jti: string): boolean {
     const exp = this.revoked.get(jti);
     return exp !== undefined && exp > this.now();
+  }
+
+  isClientRevoked(clientId: string): boolean {
+    return this.revoked.size > 0 && this.isRevoked(clientRevocationKey(clientId));
   }
 
   /** Adds a revocation made by this process (it is also in the store for the others). */

@@ -11,7 +11,7 @@ import { importPublicJwk } from '../auth/key-set.js';
 import { clientCertificate } from '../auth/certificate.js';
 import { authenticateClient, hashSecret, ASSERTION_ALGORITHMS } from './client-auth.js';
 import type { OAuthConfig } from './config.js';
-import { RevocationList } from './revocations.js';
+import { clientRevocationKey, RevocationList } from './revocations.js';
 import { SigningKeyRing } from './signing-keys.js';
 import { SqlOAuthStore, type OAuthClient, type OAuthStore } from './store.js';
 import type { Store } from '../stores/contracts.js';
@@ -244,9 +244,22 @@ export class OAuthServer {
     }
   }
 
+  /**
+   * Revokes a client and, on every process, every token it holds: a sentinel revocation keyed by the
+   * client id, kept for a token lifetime, travels with the per-token revocations.
+   */
+  async revokeClient(id: string): Promise<boolean> {
+    const at = this.now();
+    if (!(await this.store.revokeClient(id, at))) return false;
+    const record = { jti: clientRevocationKey(id), clientId: id, expiresAt: at + this.config.tokenTtlSeconds * 1000 + 60_000, revokedAt: at };
+    await this.store.revokeToken(record);
+    this.revocations.add(record);
+    return true;
+  }
+
   private async introspect(token: string): Promise<Record<string, unknown>> {
     const payload = await this.verify(token);
-    if (payload === undefined || this.revocations.isRevoked(String(payload.jti))) return { active: false };
+    if (payload === undefined || this.revocations.isRevoked(String(payload.jti)) || (typeof payload.client_id === 'string' && this.revocations.isClientRevoked(payload.client_id))) return { active: false };
     const { iss, sub, aud, exp, iat, jti, client_id, scope, cnf } = payload;
     return { active: true, token_type: 'Bearer', iss, sub, aud, exp, iat, jti, client_id, scope, ...(cnf !== undefined ? { cnf } : {}) };
   }

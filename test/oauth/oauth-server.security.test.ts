@@ -113,12 +113,20 @@ describe('OAuth server: client_credentials, attacks and legitimate twins', () =>
     expect((await call(`${gw.https}/pets`, { headers: { authorization: `Bearer ${foreign}` } })).status).toBe(401);
   });
 
-  it('refuses a revoked client', async () => {
+  it('refuses a revoked client, and every token it still holds on every process; other clients keep working', async () => {
     const doomed = await oauth.createClient({ name: 'doomed', scopes: ['pets:read'] });
-    await tokenFor(doomed.client_id, doomed.client_secret!);
-    await oauth.store.revokeClient(doomed.client_id, Date.now());
+    const live = await tokenFor(doomed.client_id, doomed.client_secret!);
+    const bystander = await tokenFor(client.client_id, client.client_secret!);
+    expect((await call(`${gw2.https}/pets`, { headers: { authorization: `Bearer ${live}` } })).status).toBe(200); // cached as verified there
+    expect(await oauth.revokeClient(doomed.client_id)).toBe(true);
     const res = await post(gw, '/oauth/token', { grant_type: 'client_credentials' }, { authorization: basic(doomed.client_id, doomed.client_secret!) });
     expect(res.status).toBe(401);
+    expect((await call(`${gw.https}/pets`, { headers: { authorization: `Bearer ${live}` } })).status).toBe(401);
+    await gw2.gateway.services.oauth!.revocations.poll();
+    expect((await call(`${gw2.https}/pets`, { headers: { authorization: `Bearer ${live}` } })).status).toBe(401);
+    expect((await call(`${gw2.https}/pets`, { headers: { authorization: `Bearer ${bystander}` } })).status).toBe(200);
+    const auth = { authorization: basic(client.client_id, client.client_secret!) };
+    expect((await post(gw, '/oauth/introspect', { token: live }, auth)).json()).toEqual({ active: false });
   });
 });
 

@@ -16,6 +16,8 @@ interface Verified {
   /** The cache entry is dropped after this (ms): a key the IdP withdrew stops working soon, not at `exp`. */
   readonly cachedUntil: number;
   readonly jti: string | undefined;
+  /** `client_id` (RFC 9068): tokens of a revoked client of the built-in server are refused. */
+  readonly clientId: string | undefined;
   readonly x5t: string | undefined;
 }
 
@@ -93,6 +95,10 @@ export const jwtStage = defineStage({
         ctx.attemptedPrincipal = v.identity.consumer;
         fail(ctx, `token ${v.jti} revoked`);
       }
+      if (v.clientId !== undefined && services.tokenRevocations?.isClientRevoked(v.clientId) === true) {
+        ctx.attemptedPrincipal = v.identity.consumer;
+        fail(ctx, `client ${v.clientId} revoked`);
+      }
       if (options.certificateBound) {
         const cert = clientCertificate(ctx.req.socket);
         if (v.x5t === undefined) fail(ctx, 'token has no cnf.x5t#S256 but the route requires certificate-bound tokens');
@@ -121,7 +127,7 @@ export const jwtStage = defineStage({
       if (typeof identity === 'string') return fail(ctx, identity);
       const cnf = payload.cnf as Record<string, unknown> | undefined;
       const x5t = cnf !== null && typeof cnf === 'object' && typeof cnf['x5t#S256'] === 'string' ? cnf['x5t#S256'] : undefined;
-      const verified: Verified = { identity: Object.freeze(identity), expiresAt: payload.exp! * 1000, cachedUntil: now() + CACHE_TTL_MS, jti, x5t };
+      const verified: Verified = { identity: Object.freeze(identity), expiresAt: payload.exp! * 1000, cachedUntil: now() + CACHE_TTL_MS, jti, clientId: typeof payload.client_id === 'string' ? payload.client_id : undefined, x5t };
       if (options.cacheEntries > 0) {
         if (cache.size >= options.cacheEntries) cache.delete(cache.keys().next().value!);
         cache.set(cacheKey, verified);

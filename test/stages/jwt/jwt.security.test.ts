@@ -44,7 +44,7 @@ routes:
         jwksUrl: ${idp.jwksUrl}
       - type: anonymous
 `);
-  gw.gateway.services.tokenRevocations = { isRevoked: (jti) => revoked.has(jti) };
+  gw.gateway.services.tokenRevocations = { isRevoked: (jti) => revoked.has(jti), isClientRevoked: () => false };
 });
 afterAll(async () => {
   await gw?.stop();
