@@ -60,8 +60,11 @@ export interface EngineOptions {
 
 /** Clean values take this path: letters, digits, spaces and light punctuation cannot carry most attacks. */
 const PLAIN = /^[\p{L}\p{N}\s.,_@+-]*$/u;
-/** …unless they spell SQL statements or Java class names, which need no special characters. */
-const PLAIN_SUSPECT = /\b(?:union|select|insert|update|delete|drop|create|alter|truncate|exec|execute|shutdown|waitfor|declare|replace|rename|grant|java|javax|processbuilder|classloader|runtime)\b|rO0AB/i;
+/**
+ * …unless they spell SQL statements or Java class names, which need no special characters, or a
+ * numeric parameter carries SQL (`1 and 1 not like 0`, `-1 order by 3`, `1--`, `@@version`).
+ */
+const PLAIN_SUSPECT = /\b(?:union|select|insert|update|delete|drop|create|alter|truncate|exec|execute|shutdown|waitfor|declare|replace|rename|grant|java|javax|processbuilder|classloader|runtime)\b|rO0AB|--|@@|^\s*[-+]?[\d.]+\s+(?:and|or|xor|div|order|group|having|limit|procedure)\b|^\s*\(?\s*case\s/i;
 
 /** Touches every detector's code path once (see the constructor). */
 const WARM_UP = ["x' or 1=1--", '<a href=javascript:x onclick=y>', '../%c0%ae/etc/passwd', '; cat $(id)', 'http://[::1]/ gopher://x', '${jndi:x}{{7*7}}', '*)(a=*', '{"$ne":1}', '<!DOCTYPE [<!ENTITY', '<?php java.lang.Runtime', 'Zoë’s ＜café＞ &amp; %41'];
