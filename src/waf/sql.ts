@@ -24,7 +24,7 @@ const KEYWORDS = new Set([
   'not', 'null', 'having', 'group', 'order', 'by', 'limit', 'offset', 'into', 'values', 'set', 'exec',
   'execute', 'declare', 'case', 'when', 'then', 'else', 'end', 'as', 'join', 'on', 'all', 'distinct', 'table',
   'database', 'procedure', 'waitfor', 'delay', 'shutdown', 'grant', 'true', 'false', 'top', 'outfile',
-  'dumpfile', 'analyse', 'begin', 'rename', 'load', 'replace', 'handler', 'asc', 'desc', 'binary',
+  'dumpfile', 'analyse', 'begin', 'rename', 'load', 'replace', 'handler', 'asc', 'desc', 'binary', 'collate', 'notnull',
 ]);
 const LOGIC = new Set(['and', 'or', 'xor', 'div', '&&', '||']);
 const WORD_CMP = new Set(['like', 'rlike', 'regexp', 'is', 'in', 'between', 'sounds', 'glob', 'similar']);
@@ -55,6 +55,8 @@ const TIME_FUNCTIONS = new Set(['sleep', 'benchmark', 'pg_sleep', 'dbms_lock.sle
 const CATALOG = /\b(?:information_schema|mysql\.user|sysobjects|syscolumns|sys\.tables|sys\.objects|pg_catalog|pg_shadow|sqlite_master|all_tables|user_tables|msysobjects|master\.\.sysdatabases|pg_user)\b/;
 
 const MAX_TOKENS = 400;
+const QUOTE_LIKE = /[\u2018\u2019\u00b4\u02bc]/;
+const QUOTE_LIKE_ALL = /[\u2018\u2019\u00b4\u02bc]/g;
 
 function isWordStart(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c === 64 /* @ */ || c === 36 /* $ */ || c > 127;
@@ -200,7 +202,7 @@ function tokenize(s: string, start: number): Tok[] {
         i += 3;
         continue;
       }
-      if (two === '<<' || two === '>>') {
+      if (two === '<<' || two === '>>' || two === '::') {
         out.push({ k: 'op', v: two });
         i += 2;
         continue;
@@ -286,9 +288,10 @@ function primaryEnd(t: readonly Tok[], i: number): number {
   const j = unaryEnd(t, i);
   const tok = t[j];
   if (tok === undefined) return -1;
-  if (tok.k === 'fn') return skipParens(t, j + 1);
-  if (tok.k === 'lp') return skipParens(t, j);
-  return isOperand(tok) ? j + 1 : -1;
+  let e = tok.k === 'fn' ? skipParens(t, j + 1) : tok.k === 'lp' ? skipParens(t, j) : isOperand(tok) ? j + 1 : -1;
+  // PostgreSQL casts: `lo_get(1)::text::bool`.
+  while (e !== -1 && t[e]?.v === '::' && (t[e + 1]?.k === 'word' || t[e + 1]?.k === 'kw')) e += 2;
+  return e;
 }
 
 /** Index after an expression `primary (binop primary)*` that starts at `i`, or -1. Linear: each step consumes tokens. */
@@ -464,12 +467,15 @@ function scan(t: readonly Tok[], breakout: boolean, closer: number, report: Repo
     if (c !== undefined && c.k === 'cmt' && c.bare === true) report('sqli-breakout-comment');
     if (c !== undefined && c.k === 'semi' && statementAt(t, j + 1)) report('sqli-stacked-query');
     if (t[j]?.k === 'logic') {
-      const k = operandEnd(t, j + 1);
+      const k = expressionEnd(t, j + 1);
       const after = k === -1 ? undefined : t[k];
-      const operand = t[j + 1]?.v === 'not' ? t[j + 2] : t[j + 1];
-      // `' or 1--`, `' and true#`, `' or sleep(5)`: a literal or call closing the condition. A word
-      // ("…\" and coffee") or an unclosed string ("…\" and \"disney") is prose.
-      if (k !== -1 && (after === undefined || after.k === 'cmt' || after.k === 'semi') && operand !== undefined && (operand.k === 'num' || operand.k === 'fn' || operand.v === 'true' || operand.v === 'null' || (operand.k === 'str' && !operand.open && after !== undefined))) {
+      let p = unaryEnd(t, j + 1);
+      while (t[p]?.k === 'lp') p = unaryEnd(t, p + 1);
+      const operand = t[p];
+      // `' or 1--`, `' and true#`, `' or sleep(5)`, `' and (benchmark(9,1))--`, `' or now()*0`: a
+      // literal or call closing the condition. A word ("…\" and coffee") or an unclosed string
+      // ("…\" and \"disney") is prose.
+      if (k !== -1 && (after === undefined || after.k === 'cmt' || after.k === 'semi') && operand !== undefined && (operand.k === 'num' || operand.k === 'fn' || operand.v === 'true' || operand.v === 'false' || operand.v === 'null' || (operand.k === 'str' && !operand.open && after !== undefined))) {
         report('sqli-breakout-boolean');
       }
       if (operand?.k === 'fn' && RISKY_FUNCTIONS.has(operand.v)) report('sqli-function-call');
@@ -519,6 +525,9 @@ function scan(t: readonly Tok[], breakout: boolean, closer: number, report: Repo
       report('sqli-statement');
     } else if (tok.k === 'var' && tok.v.startsWith('@@') && i > 0 && (t[i - 1]!.k === 'lp' || t[i - 1]!.k === 'comma' || t[i - 1]!.k === 'cmp' || t[i - 1]!.k === 'logic' || t[i - 1]!.k === 'op')) {
       // A server variable (`@@version`, `@@hostname`) read inside an expression or call.
+      report('sqli-function-call');
+    } else if (tok.v === '::' && t[i - 1]?.k === 'rp' && t[i + 1]?.k === 'word') {
+      // A call's result cast to a type (`starts_with(pass,'a')::int`): PostgreSQL error-based extraction.
       report('sqli-function-call');
     } else if ((tok.v === 'exec' || tok.v === 'execute') && /^(?:xp_|sp_|master\.)/.test(t[i + 1]?.v ?? '')) {
       // SQL Server's extended procedures (`exec master..xp_cmdshell 'dir'`), wherever they appear.
@@ -593,7 +602,9 @@ const BREAKOUT_TRIES = 2;
  * @example
  *   detectSql("' or 1=1--", report) // reports sqli-breakout-boolean, sqli-boolean-expression
  */
-export function detectSql(lower: string, report: Report): void {
+export function detectSql(value: string, report: Report): void {
+  // Typographic and modifier apostrophes become `'` in databases that convert to a narrower charset.
+  const lower = QUOTE_LIKE.test(value) ? value.replace(QUOTE_LIKE_ALL, "'") : value;
   scan(tokenize(lower, 0), false, 0, report);
   for (const q of ["'", '"', '`']) {
     let from = 0;

@@ -68,6 +68,16 @@ const cases: Array<[string, string[], string[]]> = [
     ['Save it; load data later', 'Delete quick notes; if exists, archive them'],
   ],
   [
+    'typographic apostrophes that a narrowing charset turns into quotes',
+    ['7’ or ’a’=’a’--', '‘ or 2>1#'],
+    ['O’Brien’s dog', 'I’d say ‘yes’ or ‘no’', 'Rex’s 2nd birthday – 3 o’clock'],
+  ],
+  [
+    'PostgreSQL casts and SQLite/MySQL clauses after a closed literal',
+    ["left(secret,1)::int", "9' and md5(pass)::text::bool and 'x", "k'collate nocase--", "k' notnull --", "k' or false; x"],
+    ['std::vector<int> v; Foo::bar()', 'See Chapter 2::Intro', "Rex's collar is blue -- nice", 'Ruby: Net::HTTP.get(uri)'],
+  ],
+  [
     "MySQL's \\N and glued operators",
     ["1'*col is \\N or '1", "n' or@a='@a"],
     ['C:\\New folder\\notes.txt', 'Ping me @alice or @bob'],
