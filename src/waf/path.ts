@@ -28,11 +28,11 @@ export function detectPath(lower: string, report: Report): void {
     if (steps >= 2 || atStart) report('path-traversal');
     else if (steps === 1) report('path-single-parent');
   }
-  if (SENSITIVE.test(lower)) {
+  const file = SENSITIVE.exec(lower);
+  if (file !== null) {
     // "etc/passwd" needs an absolute or traversal prefix to be a path; a word in prose is not.
-    const m = SENSITIVE.exec(lower)!;
-    const before = lower.slice(Math.max(0, m.index - 2), m.index + 1);
-    if (/[/\\]|^[\s'"=:]?$/.test(before) || /^[/\\]|^[a-z]:/.test(m[0].trimStart()) || /\.\w+$|^\.|\b(?:id_rsa|id_dsa|authorized_keys|known_hosts|win\.ini|boot\.ini|system\.ini|web\.config|wp-config\.php)\b/.test(m[0])) {
+    const before = lower.slice(Math.max(0, file.index - 2), file.index + 1);
+    if (/[/\\]|^[\s'"=:]?$/.test(before) || /^[/\\]|^[a-z]:/.test(file[0].trimStart()) || /\.\w+$|^\.|\b(?:id_rsa|id_dsa|authorized_keys|known_hosts|win\.ini|boot\.ini|system\.ini|web\.config|wp-config\.php)\b/.test(file[0])) {
       report('path-sensitive-file');
     }
   }

@@ -13,10 +13,15 @@ type Kind = 'str' | 'num' | 'word' | 'kw' | 'fn' | 'op' | 'cmp' | 'logic' | 'lp'
 interface Tok {
   readonly k: Kind;
   readonly v: string;
-  /** A string literal that the input leaves open (the application's own closing quote ends it): its quote character; 0 when closed. */
-  readonly open?: number;
+  /** A string literal that the input leaves open (the application's own closing quote ends it): its quote character; 0 otherwise. */
+  readonly open: number;
   /** For comments: nothing but whitespace follows the comment marker. */
-  readonly bare?: boolean;
+  readonly bare: boolean;
+}
+
+/** Every token has the same shape (one hidden class: property reads in the grammar stay monomorphic). */
+function tok(k: Kind, v: string, open = 0, bare = false): Tok {
+  return { k, v, open, bare };
 }
 
 const KEYWORDS = new Set([
@@ -29,6 +34,12 @@ const KEYWORDS = new Set([
 const LOGIC = new Set(['and', 'or', 'xor', 'div', '&&', '||']);
 const WORD_CMP = new Set(['like', 'rlike', 'regexp', 'is', 'in', 'between', 'sounds', 'glob', 'similar']);
 const SYMBOL_CMP = new Set(['=', '<', '>', '<=', '>=', '<>', '!=', '<=>', '!<', '!>', ':=']);
+/** Two-character operators (`<=>` is read on its own), and the characters that can end one. */
+const PAIRS: ReadonlyMap<string, Kind> = new Map<string, Kind>([
+  ['<<', 'op'], ['>>', 'op'], ['::', 'op'], ['||', 'logic'], ['&&', 'logic'],
+  ...[...SYMBOL_CMP].filter((o) => o.length === 2).map((o): [string, Kind] => [o, 'cmp']),
+]);
+const PAIR_SECOND = '<>=|&:';
 
 /** Database functions that attackers call to probe, extract or delay; rare in prose as `name(`. */
 const RISKY_FUNCTIONS = new Set([
@@ -50,11 +61,19 @@ const RISKY_FUNCTIONS = new Set([
 const NILADIC = new Set(['current_user', 'current_date', 'current_time', 'current_timestamp', 'localtime', 'localtimestamp', 'utc_date', 'utc_time', 'utc_timestamp', 'session_user', 'system_user', 'sysdate']);
 const UNARY_OPS = new Set(['-', '+', '!', '~']);
 const BINARY_OPS = new Set(['+', '-', '*', '/', '%', '^', '&', '|', '<<', '>>']);
+/** Kind of each reserved word (one lookup per word while tokenising). */
+const WORD_KINDS: ReadonlyMap<string, Kind> = new Map<string, Kind>([
+  ...[...NILADIC].map((w): [string, Kind] => [w, 'fn']),
+  ...[...KEYWORDS].map((w): [string, Kind] => [w, 'kw']),
+  ...[...WORD_CMP].map((w): [string, Kind] => [w, 'cmp']),
+  ...[...LOGIC].map((w): [string, Kind] => [w, 'logic']),
+]);
 const TIME_FUNCTIONS = new Set(['sleep', 'benchmark', 'pg_sleep', 'dbms_lock.sleep', 'dbms_pipe.receive_message', 'get_lock']);
 /** Catalogue objects only an attacker enumerating the schema names. */
 const CATALOG = /\b(?:information_schema|mysql\.user|sysobjects|syscolumns|sys\.tables|sys\.objects|pg_catalog|pg_shadow|sqlite_master|all_tables|user_tables|msysobjects|master\.\.sysdatabases|pg_user)\b/;
 
 const MAX_TOKENS = 400;
+const QUOTE_OR_COMMENT = /['"`#]|--|\/\*/;
 const QUOTE_LIKE = /[\u2018\u2019\u00b4\u02bc]/;
 const QUOTE_LIKE_ALL = /[\u2018\u2019\u00b4\u02bc]/g;
 
@@ -104,7 +123,7 @@ function tokenize(s: string, start: number): Tok[] {
       }
       const body = s.slice(i + (c === 35 ? 1 : 2));
       // `bare`: the comment only ends the query (`--`, `-- -`, `#`), it does not start prose ("-- very strange").
-      out.push({ k: 'cmt', v: c === 35 ? '#' : '--', bare: body.trim().length <= 3 });
+      out.push(tok('cmt', c === 35 ? '#' : '--', 0, body.trim().length <= 3));
       break;
     }
     if (c === 47 && s.charCodeAt(i + 1) === 42) {
@@ -116,7 +135,7 @@ function tokenize(s: string, start: number): Tok[] {
       // A closed inline comment is whitespace to SQL (`UNION/**/SELECT`); an unclosed one ends the query.
       const end = s.indexOf('*/', i + 2);
       if (end === -1) {
-        out.push({ k: 'cmt', v: '/*', bare: true });
+        out.push(tok('cmt', '/*', 0, true));
         break;
       }
       i = end + 2;
@@ -146,7 +165,7 @@ function tokenize(s: string, start: number): Tok[] {
         }
         j++;
       }
-      out.push({ k: c === 96 ? 'word' : 'str', v: s.slice(i + 1, Math.min(j, n)), open: closed ? 0 : c });
+      out.push(tok(c === 96 ? 'word' : 'str', s.slice(i + 1, Math.min(j, n)), closed ? 0 : c));
       i = closed ? j + 1 : n;
       continue;
     }
@@ -154,12 +173,12 @@ function tokenize(s: string, start: number): Tok[] {
       let j = i + 1;
       if (c === 48 && (s.charCodeAt(j) | 32) === 120) {
         j++;
-        while (j < n && /[0-9a-f]/.test(s[j]!)) j++;
+        while (j < n && (isDigit(s.charCodeAt(j)) || (s.charCodeAt(j) >= 97 && s.charCodeAt(j) <= 102))) j++;
       } else {
         while (j < n && (isDigit(s.charCodeAt(j)) || s.charCodeAt(j) === 46 || s.charCodeAt(j) === 101)) j++;
       }
       // `1union`, `1e0union` are still a number followed by a keyword for MySQL.
-      out.push({ k: 'num', v: s.slice(i, j) });
+      out.push(tok('num', s.slice(i, j)));
       i = j;
       continue;
     }
@@ -168,62 +187,52 @@ function tokenize(s: string, start: number): Tok[] {
       // `@` only leads a name (`@v`, `@@version`): `or@1` is `or @1`.
       if (c === 64) while (s.charCodeAt(j) === 64) j++;
       while (j < n && isWordChar(s.charCodeAt(j)) && s.charCodeAt(j) !== 64) j++;
-      let v = s.slice(i, j);
-      if (v.endsWith('.')) v = v.slice(0, -1);
-      let k: Kind;
-      if (v.startsWith('@')) k = v.length > 1 && v.charCodeAt(v.length - 1) !== 64 ? 'var' : 'op';
-      else if (LOGIC.has(v)) k = 'logic';
-      else if (WORD_CMP.has(v)) k = 'cmp';
-      else if (KEYWORDS.has(v)) k = 'kw';
-      else if (NILADIC.has(v)) k = 'fn';
-      else {
+      const v = s.slice(i, s.charCodeAt(j - 1) === 46 ? j - 1 : j);
+      let k = WORD_KINDS.get(v);
+      if (c === 64) k = v.length > 1 && v.charCodeAt(v.length - 1) !== 64 ? 'var' : 'op';
+      else if (k === undefined) {
         let p = j;
         while (p < n && isSpace(s.charCodeAt(p))) p++;
         k = s.charCodeAt(p) === 40 ? 'fn' : 'word';
       }
-      out.push({ k, v });
+      out.push(tok(k, v));
       i = j;
       continue;
     }
     if (c === 92 && s.charCodeAt(i + 1) === 110 && !isWordChar(s.charCodeAt(i + 2))) {
-      out.push({ k: 'kw', v: 'null' }); // MySQL's `\N`
+      out.push(tok('kw', 'null')); // MySQL's `\N`
       i += 2;
       continue;
     }
-    if (c === 40) out.push({ k: 'lp', v: '(' });
-    else if (c === 41) out.push({ k: 'rp', v: ')' });
-    else if (c === 44) out.push({ k: 'comma', v: ',' });
-    else if (c === 59) out.push({ k: 'semi', v: ';' });
+    if (c === 40) out.push(LP);
+    else if (c === 41) out.push(RP);
+    else if (c === 44) out.push(COMMA);
+    else if (c === 59) out.push(SEMI);
     else {
-      const two = s.slice(i, i + 2);
-      const three = s.slice(i, i + 3);
-      if (three === '<=>') {
-        out.push({ k: 'cmp', v: three });
+      if (c === 60 && s.charCodeAt(i + 1) === 61 && s.charCodeAt(i + 2) === 62) {
+        out.push(tok('cmp', '<=>'));
         i += 3;
         continue;
       }
-      if (two === '<<' || two === '>>' || two === '::') {
-        out.push({ k: 'op', v: two });
-        i += 2;
-        continue;
-      }
-      if (two === '||' || two === '&&') {
-        out.push({ k: 'logic', v: two });
-        i += 2;
-        continue;
-      }
-      if (SYMBOL_CMP.has(two)) {
-        out.push({ k: 'cmp', v: two });
+      const pair = PAIR_SECOND.includes(s[i + 1] ?? ' ') ? s.slice(i, i + 2) : '';
+      const pairKind = PAIRS.get(pair);
+      if (pairKind !== undefined) {
+        out.push(tok(pairKind, pair));
         i += 2;
         continue;
       }
       const one = s[i]!;
-      out.push({ k: SYMBOL_CMP.has(one) ? 'cmp' : 'op', v: one });
+      out.push(tok(SYMBOL_CMP.has(one) ? 'cmp' : 'op', one));
     }
     i++;
   }
   return out;
 }
+
+const LP = tok('lp', '(');
+const RP = tok('rp', ')');
+const COMMA = tok('comma', ',');
+const SEMI = tok('semi', ';');
 
 function isLiteral(t: Tok | undefined): boolean {
   return t !== undefined && (t.k === 'num' || t.k === 'str' || t.v === 'null' || t.v === 'true' || t.v === 'false');
@@ -605,7 +614,8 @@ const BREAKOUT_TRIES = 2;
 export function detectSql(value: string, report: Report): void {
   // Typographic and modifier apostrophes become `'` in databases that convert to a narrower charset.
   const lower = QUOTE_LIKE.test(value) ? value.replace(QUOTE_LIKE_ALL, "'") : value;
-  scan(tokenize(lower, 0), false, 0, report);
+  const whole = tokenize(lower, 0);
+  scan(whole, false, 0, report);
   for (const q of ["'", '"', '`']) {
     let from = 0;
     for (let k = 0; k < BREAKOUT_TRIES; k++) {
@@ -619,6 +629,11 @@ export function detectSql(value: string, report: Report): void {
   }
   // `)` breakouts from numeric sub-expressions: `1) or (1=1`.
   const paren = lower.indexOf(')');
-  if (paren !== -1 && paren < 24) scan(tokenize(lower, paren + 1), true, 0, report);
+  if (paren !== -1 && paren < 24) {
+    // Without a quote or comment before it, that `)` is a token of the whole value's stream and the
+    // tokens after it are the same: reuse them instead of tokenising the rest again.
+    const rp = whole.indexOf(RP);
+    scan(rp !== -1 && !QUOTE_OR_COMMENT.test(lower.slice(0, paren)) ? whole.slice(rp + 1) : tokenize(lower, paren + 1), true, 0, report);
+  }
   if (CATALOG.test(lower)) report('sqli-catalog-object');
 }
