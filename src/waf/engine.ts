@@ -75,6 +75,9 @@ const found = new Set<RuleId>();
 const report: Report = (rule) => void found.add(rule);
 const NONE: readonly RuleId[] = Object.freeze([]);
 
+const MEMO_ENTRIES = 1_024;
+const MEMO_VALUE_MAX = 512;
+
 /** Touches every detector's code path once (see the constructor). */
 const WARM_UP = ["x' or 1=1--", '<a href=javascript:x onclick=y>', '../%c0%ae/etc/passwd', '; cat $(id)', 'http://[::1]/ gopher://x', '${jndi:x}{{7*7}}', '*)(a=*', '{"$ne":1}', '<!DOCTYPE [<!ENTITY', '<?php java.lang.Runtime', 'Zoë’s ＜café＞ &amp; %41'];
 
@@ -120,6 +123,13 @@ export class WafEngine {
   private readonly exclusions: ReadonlyMap<string, ReadonlySet<string> | 'all'>;
   private readonly budgetMs: number;
   private readonly now: () => number;
+  /**
+   * Findings for header values seen before. Headers repeat from one request to the next (the same
+   * client sends the same User-Agent, client hints, Referer), so each distinct value is inspected
+   * once. Bounded: values up to {@link MEMO_VALUE_MAX} characters, at most {@link MEMO_ENTRIES}
+   * entries, emptied when full (a flood of distinct values only costs what no memo costs).
+   */
+  private readonly headerMemo = new Map<string, readonly RuleId[]>();
 
   constructor(options: EngineOptions = {}) {
     this.level = options.paranoia ?? 1;
@@ -147,10 +157,21 @@ export class WafEngine {
   /** Rule ids that apply to one value at this paranoia level (used by evaluation and tests). */
   rulesFor(value: string, location: InputLocation, field = ''): RuleId[] {
     const out: RuleId[] = [];
-    for (const rule of detectAll(value, location, this.internalHosts)) {
+    for (const rule of this.detect(value, location)) {
       if (this.applies(rule, field)) out.push(rule);
     }
     return out;
+  }
+
+  private detect(value: string, location: InputLocation): readonly RuleId[] {
+    if (location !== 'header' || value.length > MEMO_VALUE_MAX) return detectAll(value, location, this.internalHosts);
+    let rules = this.headerMemo.get(value);
+    if (rules === undefined) {
+      rules = detectAll(value, location, this.internalHosts);
+      if (this.headerMemo.size >= MEMO_ENTRIES) this.headerMemo.clear();
+      this.headerMemo.set(value, rules);
+    }
+    return rules;
   }
 
   private applies(rule: RuleId, field: string): boolean {
