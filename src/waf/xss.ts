@@ -37,7 +37,8 @@ function inspectTag(s: string, i: number, report: Report): number {
   const nameStart = j;
   while (j < s.length && isNameChar(s.charCodeAt(j))) j++;
   if (j === nameStart || !(s.charCodeAt(nameStart) >= 97 && s.charCodeAt(nameStart) <= 122)) return i + 1;
-  const name = s.slice(nameStart, j);
+  // A namespace prefix does not change the element (`<svg:script>`, `<v:vmlframe>`).
+  const name = s.slice(Math.max(nameStart, s.lastIndexOf(':', j - 1) + 1), j);
   const next = s.charCodeAt(j);
   // A tag name must end at whitespace, `/`, `>` or the end of input for browsers to see an element.
   if (!(Number.isNaN(next) || next === 62 || next === 47 || next <= 32 || next === 12)) return j;
@@ -107,9 +108,10 @@ export function detectXss(lower: string, report: Report): void {
   const js = lower.includes('/*') ? lower.replace(/\/\*[^*]{0,200}\*\//g, '') : lower;
   if (/\b(?:self|top|window|parent|globalthis|frames|content)\s*\[\s*['"`]/.test(js)) report('xss-js-sink');
   if (/\b(?:alert|prompt|confirm)\s*(?:\(\s*\)|`)/.test(js)) report('xss-js-sink');
-  if (JS_SINK.test(lower)) {
+  if (/\bdocument\s*\)?\s*\[\s*['"`](?:cookie|domain|write|location)['"`]/.test(js)) report('xss-js-sink');
+  if (JS_SINK.test(js)) {
     // A sink alone in prose ("set an alert(s)") needs the shape of a script fragment around it.
-    if (JS_BREAKOUT.test(lower) || /(?:alert|prompt|confirm|eval)\s*(?:\(\s*(?:[\d'"`/]|document|window|this|string|top|self|[a-z_$][\w$]*\s*\))|`)/.test(lower) || /document\s*\.\s*cookie|fromcharcode/.test(lower) || lower.includes('<')) {
+    if (JS_BREAKOUT.test(lower) || /(?:alert|prompt|confirm|eval)\s*(?:\(\s*(?:[\d'"`/]|document|window|this|string|top|self|[a-z_$][\w$]*\s*\))|`)/.test(js) || /document\s*\.\s*cookie|fromcharcode/.test(js) || lower.includes('<')) {
       report('xss-js-sink');
     }
   }

@@ -1,0 +1,33 @@
+/**
+ * XSS reading of markup and script fragments: each case is a shape the engine must read as active
+ * content, next to legitimate look-alikes that must pass. Payloads are written for these tests.
+ */
+import { describe, expect, it } from 'vitest';
+import { WafEngine } from '../../src/waf/engine.js';
+
+const engine = new WafEngine();
+const verdict = (v: string) => engine.inspect([{ location: 'body', field: 'body.v', value: v }]);
+
+const cases: Array<[string, string[], string[]]> = [
+  [
+    'a namespace prefix does not hide an active element',
+    ['<svg:script>x()</svg:script>', '<v:vmlframe src="https://x.example/a.fml"/>', '<html:iframe src=//x.example>'],
+    ['<xs:element name="pet" type="xs:string"/>', '<dc:title>Rex</dc:title>'],
+  ],
+  [
+    'document properties read through brackets or split by comments',
+    ['(document)["cookie"]', 'document /* x */ . cookie', 'x=document[`domain`]'],
+    ['See the document ["cookie policy"] section', 'Our document (cookie) policy', 'document.title is "Rex"'],
+  ],
+];
+
+describe('XSS: attack blocked, legitimate twin passes', () => {
+  for (const [what, attacks, twins] of cases) {
+    it(`${what}: blocks the attacks`, () => {
+      expect(attacks.filter((v) => !verdict(v).matches.some((m) => m.family === 'xss'))).toEqual([]);
+    });
+    it(`${what}: passes the look-alikes`, () => {
+      expect(twins.filter((v) => verdict(v).attack)).toEqual([]);
+    });
+  }
+});
