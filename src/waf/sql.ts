@@ -449,7 +449,7 @@ function isCodeToken(x: Tok): boolean {
  */
 function implicitExpression(t: readonly Tok[], j: number, quote: number): boolean {
   const last = t[t.length - 1]!;
-  if (last.open !== quote || last.v.length > 24) return false;
+  if (last.k !== 'str' || last.open !== quote || last.v.length > 24) return false;
   const b = binopEnd(t, j);
   if (b === -1 || expressionEnd(t, b) !== t.length) return false;
   const body = last.v.trimEnd();
@@ -461,19 +461,21 @@ function implicitExpression(t: readonly Tok[], j: number, quote: number): boolea
 }
 
 /**
- * Scans one token stream (one context) and reports what it finds. `breakout` = the stream follows a
- * closed literal; `closer` = the quote character that closed it when that quote ends a word or
- * starts the value (`x'…`, `'…`), as a closing quote does, rather than opening a quotation
- * (`the 'x' …`, `f('x')`); 0 otherwise.
+ * Scans one token stream (one context) and reports what it finds. `from`: the stream is the whole
+ * value, or follows a quote or `)` that may close the application's literal or group (a breakout);
+ * `closer` = that quote character when it ends a word or starts the value (`x'…`, `'…`), as a
+ * closing quote does, rather than opening a quotation (`the 'x' …`, `f('x')`); 0 otherwise.
  */
-function scan(t: readonly Tok[], breakout: boolean, closer: number, report: Report): void {
+function scan(t: readonly Tok[], from: 'value' | 'quote' | 'paren', closer: number, report: Report): void {
   if (t.length === 0) return;
+  const breakout = from !== 'value';
   // A literal broken out of and immediately commented away: `admin'--`, `x')#`.
   if (breakout) {
     let j = 0;
     while (t[j]?.k === 'rp') j++;
     const c = t[j];
-    if (c !== undefined && c.k === 'cmt' && c.bare === true) report('sqli-breakout-comment');
+    // `admin'--`, `x')#`: the quote ends a word, as a closing quote does ("soap 1 '#" opens a quotation).
+    if (c !== undefined && c.k === 'cmt' && c.bare === true && (from === 'paren' || closer !== 0)) report('sqli-breakout-comment');
     if (c !== undefined && c.k === 'semi' && statementAt(t, j + 1)) report('sqli-stacked-query');
     if (t[j]?.k === 'logic') {
       const k = expressionEnd(t, j + 1);
@@ -615,15 +617,15 @@ export function detectSql(value: string, report: Report): void {
   // Typographic and modifier apostrophes become `'` in databases that convert to a narrower charset.
   const lower = QUOTE_LIKE.test(value) ? value.replace(QUOTE_LIKE_ALL, "'") : value;
   const whole = tokenize(lower, 0);
-  scan(whole, false, 0, report);
+  scan(whole, 'value', 0, report);
   for (const q of ["'", '"', '`']) {
     let from = 0;
     for (let k = 0; k < BREAKOUT_TRIES; k++) {
       const at = lower.indexOf(q, from);
       if (at === -1) break;
       // A quote right after a letter or digit closes a literal (`1' = '1`); after `(`, `=` or a space it opens one.
-      const closing = q !== '`' && (isAlnum(lower.charCodeAt(at - 1)) || lower.slice(0, at).trim() === '');
-      scan(tokenize(lower, at + 1), true, closing ? q.charCodeAt(0) : 0, report);
+      const closing = isAlnum(lower.charCodeAt(at - 1)) || lower.slice(0, at).trim() === '';
+      scan(tokenize(lower, at + 1), 'quote', closing ? q.charCodeAt(0) : 0, report);
       from = at + 1;
     }
   }
@@ -633,7 +635,7 @@ export function detectSql(value: string, report: Report): void {
     // Without a quote or comment before it, that `)` is a token of the whole value's stream and the
     // tokens after it are the same: reuse them instead of tokenising the rest again.
     const rp = whole.indexOf(RP);
-    scan(rp !== -1 && !QUOTE_OR_COMMENT.test(lower.slice(0, paren)) ? whole.slice(rp + 1) : tokenize(lower, paren + 1), true, 0, report);
+    scan(rp !== -1 && !QUOTE_OR_COMMENT.test(lower.slice(0, paren)) ? whole.slice(rp + 1) : tokenize(lower, paren + 1), 'paren', 0, report);
   }
   if (CATALOG.test(lower)) report('sqli-catalog-object');
 }

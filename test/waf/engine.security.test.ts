@@ -53,6 +53,13 @@ describe('attack and its benign twin', () => {
     });
   }
 
+  it('template: reads #{…} as an expression, but a JSON object in a URL fragment as data', () => {
+    const inspect = (value: string): boolean => engine.inspect([{ location: 'query', field: 'query.u', value }]).attack;
+    expect(inspect('#{7*7}')).toBe(true);
+    expect(inspect('#{"x":7*7}')).toBe(true);
+    expect(inspect('https://shop.example/p.html#{"color":"#2a1100","size":"large"}')).toBe(false);
+  });
+
   it('refuses NoSQL operators as JSON keys, accepts ordinary keys starting with letters', () => {
     expect(engine.inspect(jsonInputs({ password: { $ne: null } })).attack).toBe(true);
     expect(engine.inspect(jsonInputs({ price: { currency: 'USD' } })).attack).toBe(false);

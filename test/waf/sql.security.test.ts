@@ -68,6 +68,11 @@ const cases: Array<[string, string[], string[]]> = [
     ['Save it; load data later', 'Delete quick notes; if exists, archive them'],
   ],
   [
+    'a quote that ends a word closes a literal; one after a space opens a quotation',
+    ["rex'#", "7')--", "'-- "],
+    ["Soap bar 1 '#", "Item 4 '--"],
+  ],
+  [
     'typographic apostrophes that a narrowing charset turns into quotes',
     ['7’ or ’a’=’a’--', '‘ or 2>1#'],
     ['O’Brien’s dog', 'I’d say ‘yes’ or ‘no’', 'Rex’s 2nd birthday – 3 o’clock'],
