@@ -21,6 +21,15 @@ const SCRIPT_SCHEME = /^(?:javascript|vbscript|livescript|mocha|jscript):|^data:
 const JS_SINK = /\b(?:alert|prompt|confirm|eval|settimeout|setinterval|fetch|atob|execscript)\s*(?:\(|`)|\b(?:document\s*\.\s*(?:cookie|domain|write|location|body)|window\s*\.\s*(?:location|name|open)|location\s*\.\s*(?:href|hash|search)|string\s*\.\s*fromcharcode|localstorage|sessionstorage|\.innerhtml|top\s*\[|self\s*\[|window\s*\[|globalthis)\b/;
 const JS_BREAKOUT = /(?:['"`]\s*[-+*/%,;)|&^]|<\/script|^\s*[-+*/%;)]|\/\/\s*$)/;
 
+const CSS_ACTIVE = /expression\s*\(|javascript:|behavior\s*:|-moz-binding|@import/;
+const CSS_ESCAPE = /\\(?:([0-9a-f]{1,6})\s?|([^\n0-9a-f]))/g;
+
+/** CSS escapes (`\65 xpression\28`, `\0075rl`) read as the characters they stand for. */
+function cssUnescape(css: string): string {
+  if (!css.includes('\\')) return css;
+  return css.replace(CSS_ESCAPE, (_m, hex: string | undefined, ch: string | undefined) => (hex === undefined ? ch! : String.fromCodePoint(Math.min(parseInt(hex, 16), 0x10ffff) || 0xfffd)));
+}
+
 function isNameChar(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 45 || c === 58 || c === 95;
 }
@@ -80,7 +89,7 @@ function inspectTag(s: string, i: number, report: Report): number {
     if (attr.length > 2 && attr.startsWith('on') && /^on[a-z]+$/.test(attr) && value !== '') report('xss-event-handler');
     else if (URI_ATTRIBUTES.has(attr) && value !== '') {
       if (SCRIPT_SCHEME.test(schemeOf(value))) report('xss-script-uri');
-      if (attr === 'style' && /expression\s*\(|javascript:|behavior\s*:|-moz-binding|@import/.test(value)) report('xss-css-expression');
+      if (attr === 'style' && CSS_ACTIVE.test(cssUnescape(value))) report('xss-css-expression');
       if (attr === 'srcdoc' && value.includes('<')) report('xss-script-tag');
     }
   }
@@ -102,7 +111,8 @@ export function detectXss(lower: string, report: Report): void {
   }
   if (lower.includes(':') && SCRIPT_SCHEME.test(schemeOf(lower))) report('xss-script-uri');
   if (/(?:^|[\s"'(=,;])(?:javascript|vbscript)\s*:/.test(lower)) report('xss-script-uri');
-  if (lower.includes('expression(') || lower.includes('-moz-binding') || /behavior\s*:\s*url/.test(lower)) report('xss-css-expression');
+  const css = cssUnescape(lower);
+  if (css.includes('expression(') || css.includes('-moz-binding') || /behavior\s*:\s*url/.test(css)) report('xss-css-expression');
   // An attribute injected by closing a quoted attribute value: `" onfocus=…`, `' onselect=$.x(…)`.
   if (/['"`]\s*on[a-z]{3,}\s*=/.test(lower)) report('xss-event-handler');
   const js = lower.includes('/*') ? lower.replace(/\/\*[^*]{0,200}\*\//g, '') : lower;

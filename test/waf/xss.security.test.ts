@@ -19,6 +19,11 @@ const cases: Array<[string, string[], string[]]> = [
     ['(document)["cookie"]', 'document /* x */ . cookie', 'x=document[`domain`]'],
     ['See the document ["cookie policy"] section', 'Our document (cookie) policy', 'document.title is "Rex"'],
   ],
+  [
+    'CSS escapes do not hide script in styles',
+    ['<p style="width:\\65 xpression(alert(1))">', 'a{b:\\65\\78pression\\28 1\\29}', '<i style="background:\\75rl(\\6a avascript:x)">'],
+    ['<p style="font-family:\\5FAE\\8F6F\\96C5\\9ED1">', 'Saved to C:\\expressions\\2024.css'],
+  ],
 ];
 
 describe('XSS: attack blocked, legitimate twin passes', () => {
