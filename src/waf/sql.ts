@@ -191,9 +191,10 @@ function tokenize(s: string, start: number): Tok[] {
       let k = WORD_KINDS.get(v);
       if (c === 64) k = v.length > 1 && v.charCodeAt(v.length - 1) !== 64 ? 'var' : 'op';
       else if (k === undefined) {
+        // A name before `(` is a call, unless a full stop ends it ("…in tests. (Vincent)").
         let p = j;
         while (p < n && isSpace(s.charCodeAt(p))) p++;
-        k = s.charCodeAt(p) === 40 ? 'fn' : 'word';
+        k = s.charCodeAt(p) === 40 && s.charCodeAt(j - 1) !== 46 ? 'fn' : 'word';
       }
       out.push(tok(k, v));
       i = j;
@@ -331,7 +332,8 @@ function comparisonAt(t: readonly Tok[], i: number): boolean {
       let c = a;
       if (t[c]?.v === 'not') c++;
       const cmp = t[c];
-      const b = cmp?.k === 'cmp' ? binopEnd(t, c) : -1;
+      // `in` takes a parenthesised list (`x in (1,2)`); "fixes and improvements in tests" is prose.
+      const b = cmp?.k === 'cmp' && (cmp.v !== 'in' || t[c + 1]?.k === 'lp') ? binopEnd(t, c) : -1;
       if (b !== -1 && operandEnd(t, b) !== -1) {
         const lhs = operandAt(t, j);
         const rhs = operandAt(t, b);
@@ -496,7 +498,8 @@ function scan(t: readonly Tok[], from: 'value' | 'quote' | 'paren', closer: numb
     if (last?.k === 'cmt' && last.bare === true && t.length <= 12 && t.slice(0, -1).some((x) => x.k === 'logic' || x.k === 'cmp' || x.k === 'kw' || x.k === 'fn')) report('sqli-breakout-comment');
     if (t[j]?.v === 'order' && t[j + 1]?.v === 'by' && t[j + 2]?.k === 'num') report('sqli-order-by-probe');
     if (t[j]?.v === 'group' && t[j + 1]?.v === 'by') report('sqli-order-by-probe');
-    if (t[j]?.v === 'having' || t[j]?.v === 'procedure' || (t[j]?.v === 'into' && (t[j + 1]?.v === 'outfile' || t[j + 1]?.v === 'dumpfile'))) report('sqli-order-by-probe');
+    // `' having 1=1--`, `' procedure analyse()`, `' into outfile '…'`; "the 'close' procedure is…" is prose.
+    if ((t[j]?.v === 'having' && (comparisonAt(t, j + 1) || isLiteral(operandAt(t, j + 1)))) || (t[j]?.v === 'procedure' && t[j + 1]?.v === 'analyse') || (t[j]?.v === 'into' && (t[j + 1]?.v === 'outfile' || t[j + 1]?.v === 'dumpfile'))) report('sqli-order-by-probe');
     if (statementAt(t, j) && t[j]!.v !== 'set') report('sqli-statement');
     if (closer !== 0 && implicitExpression(t, j, closer)) report('sqli-breakout-boolean');
     if ((t[j]?.k === 'op' && '+|-*/'.includes(t[j]!.v)) || t[j]?.k === 'cmp') {
@@ -566,19 +569,25 @@ function scan(t: readonly Tok[], from: 'value' | 'quote' | 'paren', closer: numb
 function numericTail(t: readonly Tok[], report: Report): void {
   const lead = operandAt(t, 0);
   if (lead === undefined || (lead.k !== 'num' && lead.k !== 'var')) return;
+  const first = primaryEnd(t, 0);
   const e = expressionEnd(t, 0);
   if (e === -1) return;
-  // `1 - ord('a')`, `1 || lpad(user,7,1)`: arithmetic on database functions.
-  for (let k = 1; k < e; k++) {
-    if (t[k]!.k === 'fn' && RISKY_FUNCTIONS.has(t[k]!.v) && t[k + 1]?.k === 'lp') {
+  // `1 - ord('a')`, `1 || lpad(user,7,1)`: arithmetic on database functions. A lone `|` is how code
+  // listings separate line numbers (`85 | if (…)`), not an operator.
+  for (let k = first; k !== -1 && k < e; ) {
+    const b = binopEnd(t, k);
+    if (b === -1) break;
+    const operand = operandAt(t, b);
+    if (t[k]!.v !== '|' && operand?.k === 'fn' && RISKY_FUNCTIONS.has(operand.v) && t[unaryEnd(t, b) + 1]?.k === 'lp') {
       report('sqli-function-call');
       break;
     }
+    k = primaryEnd(t, b);
   }
   const next = t[e];
   if (next === undefined) return;
   if ((next.v === 'order' || next.v === 'group') && t[e + 1]?.v === 'by' && (t[e + 2]?.k === 'num' || (t[e + 2]?.k === 'fn' && RISKY_FUNCTIONS.has(t[e + 2]!.v)))) report('sqli-order-by-probe');
-  else if (e === t.length - 1 && ((next.k === 'cmt' && next.bare === true) || next.k === 'semi') && !t.some((x) => x.k === 'word' || x.k === 'str')) report('sqli-breakout-comment');
+  else if (e === t.length - 1 && ((next.k === 'cmt' && next.bare === true) || (next.k === 'semi' && e === first)) && !t.some((x) => x.k === 'word' || x.k === 'str')) report('sqli-breakout-comment');
   else if (next.v === 'union' && (t[e + 1] === undefined || t[e + 1]!.k === 'cmt' || (t[e + 1]!.k === 'num' && t[e + 2]?.k === 'comma'))) report('sqli-union-select');
 }
 

@@ -73,6 +73,16 @@ const cases: Array<[string, string[], string[]]> = [
     ["Soap bar 1 '#", "Item 4 '--"],
   ],
   [
+    'clauses after a closed literal need their SQL continuation',
+    ["k' procedure analyse()#", "k' having 1=1--", "k' and id in (select 1)--"],
+    ["the 'close' procedure is called on exit", "Team 'blue' having fun", 'Minor fixes and improvements in tests. (Vincent)'],
+  ],
+  [
+    'code listings with line numbers are not numeric parameters',
+    ['4 - char(65)', '7;'],
+    ['85 |   if (info != NULL) {', '1138 |   exit(1);', '12 | while (strcmp(a, b) != 0)'],
+  ],
+  [
     'typographic apostrophes that a narrowing charset turns into quotes',
     ['7’ or ’a’=’a’--', '‘ or 2>1#'],
     ['O’Brien’s dog', 'I’d say ‘yes’ or ‘no’', 'Rex’s 2nd birthday – 3 o’clock'],
