@@ -256,8 +256,8 @@ function skipParens(t: readonly Tok[], i: number): number {
 /** Index after the prefix operators at `i`: `-1`, `!x`, `~0`, `not x`, `binary 'a'`. */
 function unaryEnd(t: readonly Tok[], i: number): number {
   let j = i;
-  for (let tok = t[j]; tok !== undefined; tok = t[++j]) {
-    if (!((tok.k === 'op' && UNARY_OPS.has(tok.v)) || tok.v === 'not' || tok.v === 'binary')) break;
+  for (let x = t[j]; x !== undefined; x = t[++j]) {
+    if (!((x.k === 'op' && UNARY_OPS.has(x.v)) || x.v === 'not' || x.v === 'binary')) break;
   }
   return j;
 }
@@ -420,7 +420,11 @@ function selectAt(t: readonly Tok[], i: number): boolean {
     // A single column (or arithmetic on it: `login/2`) followed by FROM/comma/end is code; three
     // words in a row ("the best option") is prose.
     let w = j + 1;
-    while (t[w]?.k === 'op' && BINARY_OPS.has(t[w]!.v) && primaryEnd(t, w + 1) !== -1) w = primaryEnd(t, w + 1);
+    while (t[w]?.k === 'op' && BINARY_OPS.has(t[w]!.v)) {
+      const p = primaryEnd(t, w + 1);
+      if (p === -1) break;
+      w = p;
+    }
     const next = t[w];
     if (next === undefined || next.k === 'cmt' || next.k === 'semi') return true;
     if (next.k === 'comma') return isOperand(t[w + 1]);
@@ -627,13 +631,14 @@ export function detectSql(value: string, report: Report): void {
   const lower = QUOTE_LIKE.test(value) ? value.replace(QUOTE_LIKE_ALL, "'") : value;
   const whole = tokenize(lower, 0);
   scan(whole, 'value', 0, report);
+  const valueStart = lower.length - lower.trimStart().length;
   for (const q of ["'", '"', '`']) {
     let from = 0;
     for (let k = 0; k < BREAKOUT_TRIES; k++) {
       const at = lower.indexOf(q, from);
       if (at === -1) break;
       // A quote right after a letter or digit closes a literal (`1' = '1`); after `(`, `=` or a space it opens one.
-      const closing = isAlnum(lower.charCodeAt(at - 1)) || lower.slice(0, at).trim() === '';
+      const closing = at === valueStart || isAlnum(lower.charCodeAt(at - 1));
       scan(tokenize(lower, at + 1), 'quote', closing ? q.charCodeAt(0) : 0, report);
       from = at + 1;
     }
