@@ -91,6 +91,9 @@ function inspectTag(s: string, i: number, report: Report): number {
       if (SCRIPT_SCHEME.test(schemeOf(value))) report('xss-script-uri');
       if (attr === 'style' && CSS_ACTIVE.test(cssUnescape(value))) report('xss-css-expression');
       if (attr === 'srcdoc' && value.includes('<')) report('xss-script-tag');
+    } else if (attr === 'dataformatas' && value === 'html') {
+      // IE data binding renders the bound data as markup.
+      report('xss-script-tag');
     }
   }
   if (attrs > 0) report('xss-html-tag');
@@ -109,6 +112,8 @@ export function detectXss(lower: string, report: Report): void {
     const next = inspectTag(lower, i, report);
     i = lower.indexOf('<', next);
   }
+  // IE's `<?import implementation=…>` / `<?xml:namespace …>` processing instructions attach behaviours (script) to elements.
+  if (/<\?(?:import\b|xml:namespace\b)/.test(lower)) report('xss-script-tag');
   if (lower.includes(':') && SCRIPT_SCHEME.test(schemeOf(lower))) report('xss-script-uri');
   if (/(?:^|[\s"'(=,;])(?:javascript|vbscript)\s*:/.test(lower)) report('xss-script-uri');
   const css = cssUnescape(lower);

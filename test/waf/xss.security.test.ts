@@ -24,6 +24,11 @@ const cases: Array<[string, string[], string[]]> = [
     ['<p style="width:\\65 xpression(alert(1))">', 'a{b:\\65\\78pression\\28 1\\29}', '<i style="background:\\75rl(\\6a avascript:x)">'],
     ['<p style="font-family:\\5FAE\\8F6F\\96C5\\9ED1">', 'Saved to C:\\expressions\\2024.css'],
   ],
+  [
+    'legacy IE data binding and behaviours',
+    ['<span datasrc="#d" datafld="f" dataformatas="html"></span>', '<?import namespace="v" implementation="#default#x">', '<?xml:namespace prefix="t" ns="urn:x">'],
+    ['<span dataformatas="text">', 'Use the import statement: import x from "y"', '<?xml version="1.0"?><pet/>'],
+  ],
 ];
 
 describe('XSS: attack blocked, legitimate twin passes', () => {
