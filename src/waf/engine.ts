@@ -75,7 +75,8 @@ const found = new Set<RuleId>();
 const report: Report = (rule) => void found.add(rule);
 const NONE: readonly RuleId[] = Object.freeze([]);
 
-const MEMO_ENTRIES = 1_024;
+/** A power of two (the slot is a bit mask of the value's hash). */
+const MEMO_SLOTS = 256;
 const MEMO_VALUE_MAX = 512;
 
 /** Touches every detector's code path once (see the constructor). */
@@ -125,11 +126,13 @@ export class WafEngine {
   private readonly now: () => number;
   /**
    * Findings for header values seen before. Headers repeat from one request to the next (the same
-   * client sends the same User-Agent, client hints, Referer), so each distinct value is inspected
-   * once. Bounded: values up to {@link MEMO_VALUE_MAX} characters, at most {@link MEMO_ENTRIES}
-   * entries, emptied when full (a flood of distinct values only costs what no memo costs).
+   * client sends the same User-Agent, client hints, Referer), so a value is inspected once while it
+   * keeps coming. Direct-mapped: a value of up to {@link MEMO_VALUE_MAX} characters has one slot
+   * (chosen from its length and a few characters) and replaces whatever was there, so a flood of
+   * distinct values costs one comparison each, and memory stays at {@link MEMO_SLOTS} entries.
    */
-  private readonly headerMemo = new Map<string, readonly RuleId[]>();
+  private readonly memoValues: string[] = new Array<string>(MEMO_SLOTS).fill('');
+  private readonly memoRules: (readonly RuleId[])[] = new Array<readonly RuleId[]>(MEMO_SLOTS).fill([]);
 
   constructor(options: EngineOptions = {}) {
     this.level = options.paranoia ?? 1;
@@ -164,13 +167,13 @@ export class WafEngine {
   }
 
   private detect(value: string, location: InputLocation): readonly RuleId[] {
-    if (location !== 'header' || value.length > MEMO_VALUE_MAX) return detectAll(value, location, this.internalHosts);
-    let rules = this.headerMemo.get(value);
-    if (rules === undefined) {
-      rules = detectAll(value, location, this.internalHosts);
-      if (this.headerMemo.size >= MEMO_ENTRIES) this.headerMemo.clear();
-      this.headerMemo.set(value, rules);
-    }
+    const n = value.length;
+    if (location !== 'header' || n === 0 || n > MEMO_VALUE_MAX) return detectAll(value, location, this.internalHosts);
+    const slot = (n * 31 + value.charCodeAt(n >> 1) * 7 + value.charCodeAt(n - 1)) & (MEMO_SLOTS - 1);
+    if (this.memoValues[slot] === value) return this.memoRules[slot]!;
+    const rules = detectAll(value, location, this.internalHosts);
+    this.memoValues[slot] = value;
+    this.memoRules[slot] = rules;
     return rules;
   }
 

@@ -100,7 +100,7 @@ describe('configuration', () => {
       expect(e.inspect([{ location: 'header', field: 'header.x-other', value: attack }]).attack).toBe(true);
       expect(e.inspect([{ location: 'header', field: 'header.user-agent', value: 'Mozilla/5.0 (X11; Linux x86_64)' }]).attack).toBe(false);
     }
-    // A flood of distinct values empties the memo; verdicts stay the same.
+    // A flood of distinct values takes over the memo slots; verdicts stay the same.
     for (let i = 0; i < 2_100; i++) e.inspect([{ location: 'header', field: 'header.x-id', value: `client-${i}; v=1` }]);
     expect(e.inspect([{ location: 'header', field: 'header.x-other', value: attack }]).attack).toBe(true);
   });
