@@ -53,6 +53,14 @@ describe('attack and its benign twin', () => {
     });
   }
 
+  it('path traversal: parent steps and filter leftovers, not a path elided with three dots', () => {
+    const inspect = (value: string): boolean => engine.inspect([{ location: 'query', field: 'query.f', value }]).attack;
+    expect(inspect('..\\..\\boot.ini')).toBe(true);
+    expect(inspect('....//....//etc/hosts')).toBe(true);
+    expect(inspect(' .../src/waf/sql.ts  | 12 +-')).toBe(false);
+    expect(inspect('see .../docs/guide.md for details')).toBe(false);
+  });
+
   it('template: reads #{…} as an expression, but a JSON object in a URL fragment as data', () => {
     const inspect = (value: string): boolean => engine.inspect([{ location: 'query', field: 'query.u', value }]).attack;
     expect(inspect('#{7*7}')).toBe(true);
