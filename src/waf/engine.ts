@@ -7,7 +7,7 @@
 import { normalize } from './decode.js';
 import { detectCode, detectCrlf, detectLdap, detectNosql, detectNosqlKey, detectXxe } from './other.js';
 import { detectPath } from './path.js';
-import { RULES, type Family, type RuleId } from './rules.js';
+import { RULES, type Family, type Report, type RuleId } from './rules.js';
 import { detectShell } from './shell.js';
 import { detectSql } from './sql.js';
 import { detectSsrf } from './ssrf.js';
@@ -60,8 +60,24 @@ export interface EngineOptions {
 
 /** Clean values take this path: letters, digits, spaces and light punctuation cannot carry most attacks. */
 const PLAIN = /^[\p{L}\p{N}\s.,_@+-]*$/u;
-/** …unless they spell SQL statements or Java class names, which need no special characters. */
-const PLAIN_SUSPECT = /\b(?:union|select|insert|update|delete|drop|create|alter|truncate|exec|execute|shutdown|waitfor|declare|replace|rename|grant|java|javax|processbuilder|classloader|runtime)\b|rO0AB/i;
+/** …unless they spell SQL statements or Java class names, which need no special characters… */
+const PLAIN_SUSPECT_WORD = /\b(?:union|select|insert|update|delete|drop|create|alter|truncate|exec|execute|shutdown|waitfor|declare|replace|rename|grant|java|javax|processbuilder|classloader|runtime)\b/i;
+/** …or a numeric parameter carries SQL (`1 and 1 not like 0`, `-1 order by 3`, `case when …`). */
+const PLAIN_NUMERIC_SQL = /^\s*[-+]?[\d.]+\s+(?:and|or|xor|div|order|group|having|limit|procedure)\b|^\s*\(?\s*case\s/i;
+
+/** A plain value that still needs every detector. Separate tests: one regex with all of these alternatives is several times slower. */
+function plainSuspect(value: string): boolean {
+  return value.includes('--') || value.includes('@@') || value.includes('rO0AB') || PLAIN_NUMERIC_SQL.test(value) || PLAIN_SUSPECT_WORD.test(value);
+}
+
+/** Rules found in the value under inspection: detection is synchronous, one value at a time, so one set and one reporter serve every call. */
+const found = new Set<RuleId>();
+const report: Report = (rule) => void found.add(rule);
+const NONE: readonly RuleId[] = Object.freeze([]);
+
+/** A power of two (the slot is a bit mask of the value's hash). */
+const MEMO_SLOTS = 256;
+const MEMO_VALUE_MAX = 512;
 
 /** Touches every detector's code path once (see the constructor). */
 const WARM_UP = ["x' or 1=1--", '<a href=javascript:x onclick=y>', '../%c0%ae/etc/passwd', '; cat $(id)', 'http://[::1]/ gopher://x', '${jndi:x}{{7*7}}', '*)(a=*', '{"$ne":1}', '<!DOCTYPE [<!ENTITY', '<?php java.lang.Runtime', 'Zoë’s ＜café＞ &amp; %41'];
@@ -73,10 +89,9 @@ const WARM_UP = ["x' or 1=1--", '<a href=javascript:x onclick=y>', '../%c0%ae/et
  * @example
  *   detectAll("' OR 1=1--", 'query', []) // ['sqli-breakout-comment'?, 'sqli-boolean-expression', …]
  */
-export function detectAll(value: string, location: InputLocation, internalHosts: readonly string[]): Set<RuleId> {
-  const found = new Set<RuleId>();
-  if (value === '' || (PLAIN.test(value) && !PLAIN_SUSPECT.test(value))) return found;
-  const report = (rule: RuleId): void => void found.add(rule);
+export function detectAll(value: string, location: InputLocation, internalHosts: readonly string[]): readonly RuleId[] {
+  if (value === '' || (PLAIN.test(value) && !plainSuspect(value))) return NONE;
+  found.clear();
   const decoded = normalize(value);
   const lower = decoded.toLowerCase();
   detectSql(lower, report);
@@ -91,7 +106,7 @@ export function detectAll(value: string, location: InputLocation, internalHosts:
   detectCode(lower, decoded, report);
   if (location !== 'body') detectCrlf(decoded, report);
   if (location === 'key') detectNosqlKey(lower, report);
-  return found;
+  return found.size === 0 ? NONE : [...found];
 }
 
 /**
@@ -109,6 +124,15 @@ export class WafEngine {
   private readonly exclusions: ReadonlyMap<string, ReadonlySet<string> | 'all'>;
   private readonly budgetMs: number;
   private readonly now: () => number;
+  /**
+   * Findings for header values seen before. Headers repeat from one request to the next (the same
+   * client sends the same User-Agent, client hints, Referer), so a value is inspected once while it
+   * keeps coming. Direct-mapped: a value of up to {@link MEMO_VALUE_MAX} characters has one slot
+   * (chosen from its length and a few characters) and replaces whatever was there, so a flood of
+   * distinct values costs one comparison each, and memory stays at {@link MEMO_SLOTS} entries.
+   */
+  private readonly memoValues: string[] = new Array<string>(MEMO_SLOTS).fill('');
+  private readonly memoRules: (readonly RuleId[])[] = new Array<readonly RuleId[]>(MEMO_SLOTS).fill([]);
 
   constructor(options: EngineOptions = {}) {
     this.level = options.paranoia ?? 1;
@@ -136,10 +160,21 @@ export class WafEngine {
   /** Rule ids that apply to one value at this paranoia level (used by evaluation and tests). */
   rulesFor(value: string, location: InputLocation, field = ''): RuleId[] {
     const out: RuleId[] = [];
-    for (const rule of detectAll(value, location, this.internalHosts)) {
+    for (const rule of this.detect(value, location)) {
       if (this.applies(rule, field)) out.push(rule);
     }
     return out;
+  }
+
+  private detect(value: string, location: InputLocation): readonly RuleId[] {
+    const n = value.length;
+    if (location !== 'header' || n === 0 || n > MEMO_VALUE_MAX) return detectAll(value, location, this.internalHosts);
+    const slot = (n * 31 + value.charCodeAt(n >> 1) * 7 + value.charCodeAt(n - 1)) & (MEMO_SLOTS - 1);
+    if (this.memoValues[slot] === value) return this.memoRules[slot]!;
+    const rules = detectAll(value, location, this.internalHosts);
+    this.memoValues[slot] = value;
+    this.memoRules[slot] = rules;
+    return rules;
   }
 
   private applies(rule: RuleId, field: string): boolean {

@@ -59,7 +59,16 @@ export function detectCrlf(decoded: string, report: Report): void {
 
 /** Code injection into interpreters. `original` keeps case for base64 markers of serialized objects. */
 export function detectCode(lower: string, original: string, report: Report): void {
-  if (PHP_OPEN.test(lower) && !lower.includes('<?xml') || PHP_STRONG_FN.test(lower) || PHP_WEAK_FN.test(lower) || PHP_VARS.test(lower) || PHP_SERIALIZED.test(lower)) report('code-php');
+  // Each PHP pattern needs a character that most values lack: only those present run their pattern.
+  const call = lower.includes('(');
+  if (
+    ((lower.includes('<?') || lower.includes('php]')) && PHP_OPEN.test(lower) && !lower.includes('<?xml')) ||
+    (call && (PHP_STRONG_FN.test(lower) || PHP_WEAK_FN.test(lower))) ||
+    (lower.includes('$') && PHP_VARS.test(lower)) ||
+    (lower.includes(':{') && PHP_SERIALIZED.test(lower))
+  ) {
+    report('code-php');
+  }
   if (JAVA.test(lower) || JAVA_SERIALIZED.test(original)) report('code-java');
   if (NODE.test(lower)) report('code-node');
   if (PYTHON.test(lower)) report('code-python');

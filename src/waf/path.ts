@@ -5,8 +5,11 @@
  */
 import type { Report } from './rules.js';
 
-/** A parent step: two or more dots between separators (or at the start). */
-const PARENT_STEP = /(?:^|[/\\=:\s'"])\.{2,}[/\\;]/g;
+/**
+ * A parent step: two dots, or four and more (`....//` left behind by filters that strip `../`),
+ * between separators (or at the start). Three dots (`.../src/x.ts`) is how tools elide a path.
+ */
+const PARENT_STEP = /(?:^|[/\\=:\s'"])(?:\.\.|\.{4,})[/\\;]/g;
 const SENSITIVE = /(?:^|[/\\\s'"=:])(?:etc[/\\](?:[a-z][\w.-]*\b(?!\s*[a-z])|passwd|shadow|group|hosts|issue|motd|crontab|sudoers|environment|profile|bashrc|master\.passwd|ssh[/\\]|mysql[/\\]|httpd[/\\]|apache2?[/\\]|nginx[/\\]|security[/\\]|pam\.d|fstab|resolv\.conf|hostname|os-release|inittab|network)|proc[/\\][a-z0-9]|var[/\\](?:log|www|run|lib|mail|spool)[/\\]|root[/\\]|home[/\\][^/\\\s]+[/\\]\.|dev[/\\](?:tcp|udp|null|zero|random|fd)[/\\]?|\.ssh[/\\]|\.aws[/\\]|\.kube[/\\]|\.git[/\\]|\.svn[/\\]|\.env\b|\.htaccess|\.htpasswd|\.bash_history|\.bashrc|\.profile|id_rsa|id_dsa|authorized_keys|known_hosts|web\.config|web-inf[/\\]|meta-inf[/\\]|wp-config\.php|win\.ini|boot\.ini|system\.ini|autoexec\.bat|(?:windows|winnt)[/\\](?:system32|win\.ini|repair|debug|panther)|system32[/\\]|inetpub[/\\]|[a-z]:[/\\](?:windows|winnt|boot\.ini|inetpub)|usr[/\\]local[/\\]|usr[/\\]share[/\\]|usr[/\\]bin[/\\]|bin[/\\](?:sh|bash|cat|ls)\b|sys[/\\](?:class|kernel|devices)[/\\]|opt[/\\]|tmp[/\\])/;
 const WRAPPER = /\b(?:php|file|local_file|phar|zip|expect|glob|zlib|compress\.zlib|compress\.bzip2|ogg|rar|ssh2[.\w]{0,12}|jar|netdoc|data):(?:\/\/|[a-z0-9+/]{0,40};base64,)/;
 
@@ -28,11 +31,11 @@ export function detectPath(lower: string, report: Report): void {
     if (steps >= 2 || atStart) report('path-traversal');
     else if (steps === 1) report('path-single-parent');
   }
-  if (SENSITIVE.test(lower)) {
+  const file = SENSITIVE.exec(lower);
+  if (file !== null) {
     // "etc/passwd" needs an absolute or traversal prefix to be a path; a word in prose is not.
-    const m = SENSITIVE.exec(lower)!;
-    const before = lower.slice(Math.max(0, m.index - 2), m.index + 1);
-    if (/[/\\]|^[\s'"=:]?$/.test(before) || /^[/\\]|^[a-z]:/.test(m[0].trimStart()) || /\.\w+$|^\.|\b(?:id_rsa|id_dsa|authorized_keys|known_hosts|win\.ini|boot\.ini|system\.ini|web\.config|wp-config\.php)\b/.test(m[0])) {
+    const before = lower.slice(Math.max(0, file.index - 2), file.index + 1);
+    if (/[/\\]|^[\s'"=:]?$/.test(before) || /^[/\\]|^[a-z]:/.test(file[0].trimStart()) || /\.\w+$|^\.|\b(?:id_rsa|id_dsa|authorized_keys|known_hosts|win\.ini|boot\.ini|system\.ini|web\.config|wp-config\.php)\b/.test(file[0])) {
       report('path-sensitive-file');
     }
   }

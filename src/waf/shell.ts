@@ -26,14 +26,15 @@ const WORDLIKE = new Set(['id', 'env', 'echo', 'ps', 'sleep', 'timeout', 'set', 
 const SHELL_PATH = /(?:^|[\s;|&`(=<>'"])\/(?:usr\/local\/|usr\/)?s?bin\/[a-z][\w.+-]*(?=$|[\s;|&`)<>'"])/;
 const WINDOWS_EXEC = /\b(?:cmd(?:\.exe)?\s*\/[ck]\b|powershell(?:\.exe)?\s+-|pwsh\s+-|invoke-(?:expression|webrequest|command)\b|\biex\s*\(|downloadstring\s*\(|%comspec%|start-process\b|new-object\s+(?:system\.)?net\.webclient)/;
 
-/** Undoes shell quoting tricks so `c'a't /e"t"c/pa\sswd` reads as `cat /etc/passwd`. */
-function unshell(s: string): string {
-  return s
-    .replace(/\$\{ifs\}|\$ifs(?:\$\d)?|\$\{ifs%\?\?\}/g, ' ')
-    .replace(/\$@|\$\*|\$\d|\$\{\d\}/g, '')
-    .replace(/([a-z0-9/.])(?:''|""|\\(?=[a-z/]))(?=[a-z0-9/.])/g, '$1')
-    .replace(/([a-z])['"](?=[a-z])/g, '$1')
-    .replace(/\{([\w./-]+),([^{}\s]{1,200})\}/g, '$1 $2');
+/** Undoes shell quoting tricks so `c'a't /e"t"c/pa\sswd` reads as `cat /etc/passwd`. Each pass runs only when its character is present. */
+function unshell(input: string): string {
+  let s = input;
+  if (s.includes('$')) s = s.replace(/\$\{ifs\}|\$ifs(?:\$\d)?|\$\{ifs%\?\?\}/g, ' ').replace(/\$@|\$\*|\$\d|\$\{\d\}/g, '');
+  const quotes = s.includes("'") || s.includes('"');
+  if (quotes || s.includes('\\')) s = s.replace(/([a-z0-9/.])(?:''|""|\\(?=[a-z/]))(?=[a-z0-9/.])/g, '$1');
+  if (quotes) s = s.replace(/([a-z])['"](?=[a-z])/g, '$1');
+  if (s.includes('{')) s = s.replace(/\{([\w./-]+),([^{}\s]{1,200})\}/g, '$1 $2');
+  return s;
 }
 
 /** The word a segment runs: basename of a path, after leading env assignments (`X=1 cmd`). */
@@ -89,8 +90,8 @@ export function detectShell(lower: string, report: Report): void {
       break;
     }
   }
-  if (SHELL_PATH.test(s)) {
-    const m = SHELL_PATH.exec(s)!;
+  const m = SHELL_PATH.exec(s);
+  if (m !== null) {
     const after = s.slice(m.index + m[0].length);
     if (/^\s*(?:-|\/|\$|>|<|'|"|[a-z0-9])|^$/.test(after)) report('cmd-shell-path');
   }

@@ -13,10 +13,15 @@ type Kind = 'str' | 'num' | 'word' | 'kw' | 'fn' | 'op' | 'cmp' | 'logic' | 'lp'
 interface Tok {
   readonly k: Kind;
   readonly v: string;
-  /** A string literal that the input leaves open (the application's own closing quote ends it). */
-  readonly open?: boolean;
+  /** A string literal that the input leaves open (the application's own closing quote ends it): its quote character; 0 otherwise. */
+  readonly open: number;
   /** For comments: nothing but whitespace follows the comment marker. */
-  readonly bare?: boolean;
+  readonly bare: boolean;
+}
+
+/** Every token has the same shape (one hidden class: property reads in the grammar stay monomorphic). */
+function tok(k: Kind, v: string, open = 0, bare = false): Tok {
+  return { k, v, open, bare };
 }
 
 const KEYWORDS = new Set([
@@ -24,11 +29,17 @@ const KEYWORDS = new Set([
   'not', 'null', 'having', 'group', 'order', 'by', 'limit', 'offset', 'into', 'values', 'set', 'exec',
   'execute', 'declare', 'case', 'when', 'then', 'else', 'end', 'as', 'join', 'on', 'all', 'distinct', 'table',
   'database', 'procedure', 'waitfor', 'delay', 'shutdown', 'grant', 'true', 'false', 'top', 'outfile',
-  'dumpfile', 'analyse', 'begin', 'rename', 'load', 'replace', 'handler', 'asc', 'desc',
+  'dumpfile', 'analyse', 'begin', 'rename', 'load', 'replace', 'handler', 'asc', 'desc', 'binary', 'collate', 'notnull',
 ]);
 const LOGIC = new Set(['and', 'or', 'xor', 'div', '&&', '||']);
 const WORD_CMP = new Set(['like', 'rlike', 'regexp', 'is', 'in', 'between', 'sounds', 'glob', 'similar']);
 const SYMBOL_CMP = new Set(['=', '<', '>', '<=', '>=', '<>', '!=', '<=>', '!<', '!>', ':=']);
+/** Two-character operators (`<=>` is read on its own), and the characters that can end one. */
+const PAIRS: ReadonlyMap<string, Kind> = new Map<string, Kind>([
+  ['<<', 'op'], ['>>', 'op'], ['::', 'op'], ['||', 'logic'], ['&&', 'logic'],
+  ...[...SYMBOL_CMP].filter((o) => o.length === 2).map((o): [string, Kind] => [o, 'cmp']),
+]);
+const PAIR_SECOND = '<>=|&:';
 
 /** Database functions that attackers call to probe, extract or delay; rare in prose as `name(`. */
 const RISKY_FUNCTIONS = new Set([
@@ -43,12 +54,28 @@ const RISKY_FUNCTIONS = new Set([
   'strcmp', 'soundex', 'sys_eval', 'sys_exec', 'openrowset', 'opendatasource', 'db_name', 'host_name',
   'suser_name', 'is_srvrolemember', 'pg_read_file', 'lo_import', 'current_database', 'iif', 'char_length',
   'field', 'find_in_set', 'benchmark', 'get_lock', 'generate_series', 'unicode', 'waitfor', 'exists', 'any',
+  'charset', 'collation', 'coercibility', 'connection_id', 'last_insert_id', 'found_rows', 'compress',
+  'uncompress', 'lpad', 'rpad', 'export_set',
+]);
+/** Functions that SQL calls without parentheses. */
+const NILADIC = new Set(['current_user', 'current_date', 'current_time', 'current_timestamp', 'localtime', 'localtimestamp', 'utc_date', 'utc_time', 'utc_timestamp', 'session_user', 'system_user', 'sysdate']);
+const UNARY_OPS = new Set(['-', '+', '!', '~']);
+const BINARY_OPS = new Set(['+', '-', '*', '/', '%', '^', '&', '|', '<<', '>>']);
+/** Kind of each reserved word (one lookup per word while tokenising). */
+const WORD_KINDS: ReadonlyMap<string, Kind> = new Map<string, Kind>([
+  ...[...NILADIC].map((w): [string, Kind] => [w, 'fn']),
+  ...[...KEYWORDS].map((w): [string, Kind] => [w, 'kw']),
+  ...[...WORD_CMP].map((w): [string, Kind] => [w, 'cmp']),
+  ...[...LOGIC].map((w): [string, Kind] => [w, 'logic']),
 ]);
 const TIME_FUNCTIONS = new Set(['sleep', 'benchmark', 'pg_sleep', 'dbms_lock.sleep', 'dbms_pipe.receive_message', 'get_lock']);
 /** Catalogue objects only an attacker enumerating the schema names. */
 const CATALOG = /\b(?:information_schema|mysql\.user|sysobjects|syscolumns|sys\.tables|sys\.objects|pg_catalog|pg_shadow|sqlite_master|all_tables|user_tables|msysobjects|master\.\.sysdatabases|pg_user)\b/;
 
 const MAX_TOKENS = 400;
+const QUOTE_OR_COMMENT = /['"`#]|--|\/\*/;
+const QUOTE_LIKE = /[\u2018\u2019\u00b4\u02bc]/;
+const QUOTE_LIKE_ALL = /[\u2018\u2019\u00b4\u02bc]/g;
 
 function isWordStart(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c === 64 /* @ */ || c === 36 /* $ */ || c > 127;
@@ -59,8 +86,20 @@ function isWordChar(c: number): boolean {
 function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
+function isAlnum(c: number): boolean {
+  return (c >= 97 && c <= 122) || isDigit(c) || c > 127;
+}
 function isSpace(c: number): boolean {
   return c === 32 || (c >= 9 && c <= 13) || c === 160;
+}
+
+/** Index of the newline ending the line comment at `i` when more than whitespace follows it, else -1. */
+function lineEnd(s: string, i: number): number {
+  let nl = i;
+  while (nl < s.length && s.charCodeAt(nl) !== 10 && s.charCodeAt(nl) !== 13) nl++;
+  // Only when SQL follows on a later line: a comment that ends the input keeps ending the query.
+  for (let j = nl + 1; j < s.length; j++) if (!isSpace(s.charCodeAt(j))) return nl;
+  return -1;
 }
 
 /** Tokenises `s` from `start` (lower-cased input) into SQL tokens. Linear, bounded by MAX_TOKENS. */
@@ -76,9 +115,15 @@ function tokenize(s: string, start: number): Tok[] {
     }
     // Comments: `-- `, `#`, `/* */`. MySQL executes `/*! … */` (versioned comments): read inside.
     if ((c === 45 && s.charCodeAt(i + 1) === 45) || c === 35) {
+      // A line comment ends at the newline: what follows is SQL again (`1#x\nunion select…`).
+      const eol = lineEnd(s, i);
+      if (eol !== -1) {
+        i = eol;
+        continue;
+      }
       const body = s.slice(i + (c === 35 ? 1 : 2));
       // `bare`: the comment only ends the query (`--`, `-- -`, `#`), it does not start prose ("-- very strange").
-      out.push({ k: 'cmt', v: c === 35 ? '#' : '--', bare: body.trim().length <= 3 });
+      out.push(tok('cmt', c === 35 ? '#' : '--', 0, body.trim().length <= 3));
       break;
     }
     if (c === 47 && s.charCodeAt(i + 1) === 42) {
@@ -90,7 +135,7 @@ function tokenize(s: string, start: number): Tok[] {
       // A closed inline comment is whitespace to SQL (`UNION/**/SELECT`); an unclosed one ends the query.
       const end = s.indexOf('*/', i + 2);
       if (end === -1) {
-        out.push({ k: 'cmt', v: '/*', bare: true });
+        out.push(tok('cmt', '/*', 0, true));
         break;
       }
       i = end + 2;
@@ -120,7 +165,7 @@ function tokenize(s: string, start: number): Tok[] {
         }
         j++;
       }
-      out.push({ k: c === 96 ? 'word' : 'str', v: s.slice(i + 1, Math.min(j, n)), open: !closed });
+      out.push(tok(c === 96 ? 'word' : 'str', s.slice(i + 1, Math.min(j, n)), closed ? 0 : c));
       i = closed ? j + 1 : n;
       continue;
     }
@@ -128,63 +173,67 @@ function tokenize(s: string, start: number): Tok[] {
       let j = i + 1;
       if (c === 48 && (s.charCodeAt(j) | 32) === 120) {
         j++;
-        while (j < n && /[0-9a-f]/.test(s[j]!)) j++;
+        while (j < n && (isDigit(s.charCodeAt(j)) || (s.charCodeAt(j) >= 97 && s.charCodeAt(j) <= 102))) j++;
       } else {
         while (j < n && (isDigit(s.charCodeAt(j)) || s.charCodeAt(j) === 46 || s.charCodeAt(j) === 101)) j++;
       }
       // `1union`, `1e0union` are still a number followed by a keyword for MySQL.
-      out.push({ k: 'num', v: s.slice(i, j) });
+      out.push(tok('num', s.slice(i, j)));
       i = j;
       continue;
     }
     if (isWordStart(c)) {
       let j = i + 1;
-      while (j < n && isWordChar(s.charCodeAt(j))) j++;
-      let v = s.slice(i, j);
-      if (v.endsWith('.')) v = v.slice(0, -1);
-      let k: Kind;
-      if (v.startsWith('@')) k = 'var';
-      else if (LOGIC.has(v)) k = 'logic';
-      else if (WORD_CMP.has(v)) k = 'cmp';
-      else if (KEYWORDS.has(v)) k = 'kw';
-      else {
+      // `@` only leads a name (`@v`, `@@version`): `or@1` is `or @1`.
+      if (c === 64) while (s.charCodeAt(j) === 64) j++;
+      while (j < n && isWordChar(s.charCodeAt(j)) && s.charCodeAt(j) !== 64) j++;
+      const v = s.slice(i, s.charCodeAt(j - 1) === 46 ? j - 1 : j);
+      let k = WORD_KINDS.get(v);
+      if (c === 64) k = v.length > 1 && v.charCodeAt(v.length - 1) !== 64 ? 'var' : 'op';
+      else if (k === undefined) {
+        // A name before `(` is a call, unless a full stop ends it ("…in tests. (Vincent)").
         let p = j;
         while (p < n && isSpace(s.charCodeAt(p))) p++;
-        k = s.charCodeAt(p) === 40 ? 'fn' : 'word';
+        k = s.charCodeAt(p) === 40 && s.charCodeAt(j - 1) !== 46 ? 'fn' : 'word';
       }
-      out.push({ k, v });
+      out.push(tok(k, v));
       i = j;
       continue;
     }
-    if (c === 40) out.push({ k: 'lp', v: '(' });
-    else if (c === 41) out.push({ k: 'rp', v: ')' });
-    else if (c === 44) out.push({ k: 'comma', v: ',' });
-    else if (c === 59) out.push({ k: 'semi', v: ';' });
+    if (c === 92 && s.charCodeAt(i + 1) === 110 && !isWordChar(s.charCodeAt(i + 2))) {
+      out.push(tok('kw', 'null')); // MySQL's `\N`
+      i += 2;
+      continue;
+    }
+    if (c === 40) out.push(LP);
+    else if (c === 41) out.push(RP);
+    else if (c === 44) out.push(COMMA);
+    else if (c === 59) out.push(SEMI);
     else {
-      const two = s.slice(i, i + 2);
-      const three = s.slice(i, i + 3);
-      if (three === '<=>') {
-        out.push({ k: 'cmp', v: three });
+      if (c === 60 && s.charCodeAt(i + 1) === 61 && s.charCodeAt(i + 2) === 62) {
+        out.push(tok('cmp', '<=>'));
         i += 3;
         continue;
       }
-      if (two === '||' || two === '&&') {
-        out.push({ k: 'logic', v: two });
-        i += 2;
-        continue;
-      }
-      if (SYMBOL_CMP.has(two)) {
-        out.push({ k: 'cmp', v: two });
+      const pair = PAIR_SECOND.includes(s[i + 1] ?? ' ') ? s.slice(i, i + 2) : '';
+      const pairKind = PAIRS.get(pair);
+      if (pairKind !== undefined) {
+        out.push(tok(pairKind, pair));
         i += 2;
         continue;
       }
       const one = s[i]!;
-      out.push({ k: SYMBOL_CMP.has(one) ? 'cmp' : 'op', v: one });
+      out.push(tok(SYMBOL_CMP.has(one) ? 'cmp' : 'op', one));
     }
     i++;
   }
   return out;
 }
+
+const LP = tok('lp', '(');
+const RP = tok('rp', ')');
+const COMMA = tok('comma', ',');
+const SEMI = tok('semi', ';');
 
 function isLiteral(t: Tok | undefined): boolean {
   return t !== undefined && (t.k === 'num' || t.k === 'str' || t.v === 'null' || t.v === 'true' || t.v === 'false');
@@ -204,15 +253,25 @@ function skipParens(t: readonly Tok[], i: number): number {
   return t.length;
 }
 
+/** Index after the prefix operators at `i`: `-1`, `!x`, `~0`, `not x`, `binary 'a'`. */
+function unaryEnd(t: readonly Tok[], i: number): number {
+  let j = i;
+  for (let x = t[j]; x !== undefined; x = t[++j]) {
+    if (!((x.k === 'op' && UNARY_OPS.has(x.v)) || x.v === 'not' || x.v === 'binary')) break;
+  }
+  return j;
+}
+
 /** Reads one operand at `i` (unary minus, function call with arguments, parenthesised sub-select): returns the index after it or -1. */
 function operandEnd(t: readonly Tok[], i: number): number {
-  let j = i;
-  while (t[j]?.k === 'op' && (t[j]!.v === '-' || t[j]!.v === '+' || t[j]!.v === '!' || t[j]!.v === '~')) j++;
-  if (t[j]?.v === 'not') j++;
+  const j = unaryEnd(t, i);
   const tok = t[j];
   if (tok === undefined) return -1;
   if (tok.k === 'fn') return skipParens(t, j + 1);
-  if (tok.k === 'lp') return t[j + 1]?.v === 'select' || isOperand(t[j + 1]) || t[j + 1]?.k === 'lp' ? skipParens(t, j) : -1;
+  if (tok.k === 'lp') {
+    const inner = operandAt(t, j + 1);
+    return inner?.v === 'select' || isOperand(inner) || inner?.k === 'lp' ? skipParens(t, j) : -1;
+  }
   if (tok.v === 'select') return j + 1;
   if (isOperand(tok)) {
     // `a.b`, arithmetic chains: `1+1`, `2-1`.
@@ -221,6 +280,69 @@ function operandEnd(t: readonly Tok[], i: number): number {
     return e;
   }
   return -1;
+}
+
+/** Index after a binary operator at `i` (`=`, `+`, `<<`, `or`, `is not`, `not like`, `sounds like`, `mod`), or -1. */
+function binopEnd(t: readonly Tok[], i: number): number {
+  const tok = t[i];
+  if (tok === undefined) return -1;
+  if (tok.k === 'logic') return i + 1;
+  if (tok.k === 'op') return BINARY_OPS.has(tok.v) ? i + 1 : -1;
+  if (tok.k === 'cmp') return (tok.v === 'is' && t[i + 1]?.v === 'not') || (tok.v === 'sounds' && t[i + 1]?.v === 'like') ? i + 2 : i + 1;
+  if (tok.v === 'not' && t[i + 1]?.k === 'cmp') return i + 2;
+  return tok.v === 'mod' ? i + 1 : -1;
+}
+
+/** Index after one primary (prefix operators, then a literal, name, call or parenthesised group), or -1. */
+function primaryEnd(t: readonly Tok[], i: number): number {
+  const j = unaryEnd(t, i);
+  const tok = t[j];
+  if (tok === undefined) return -1;
+  let e = tok.k === 'fn' ? skipParens(t, j + 1) : tok.k === 'lp' ? skipParens(t, j) : isOperand(tok) ? j + 1 : -1;
+  // PostgreSQL casts: `lo_get(1)::text::bool`.
+  while (e !== -1 && t[e]?.v === '::' && (t[e + 1]?.k === 'word' || t[e + 1]?.k === 'kw')) e += 2;
+  return e;
+}
+
+/** Index after an expression `primary (binop primary)*` that starts at `i`, or -1. Linear: each step consumes tokens. */
+function expressionEnd(t: readonly Tok[], i: number): number {
+  let e = primaryEnd(t, i);
+  if (e === -1) return -1;
+  for (;;) {
+    const b = binopEnd(t, e);
+    const next = b === -1 ? -1 : primaryEnd(t, b);
+    if (next === -1) return e;
+    e = next;
+  }
+}
+
+/** The operand token itself, past prefix operators (a parenthesis stands for its group). */
+function operandAt(t: readonly Tok[], i: number): Tok | undefined {
+  return t[unaryEnd(t, i)];
+}
+
+/**
+ * `operand cmp operand` at `i` (through up to three opening parentheses: `and ((1=1))`) where code
+ * rather than prose is compared: a literal, a call, a variable, a sub-select, or a name with itself.
+ */
+function comparisonAt(t: readonly Tok[], i: number): boolean {
+  for (let j = i, depth = 0; depth < 4; depth++, j++) {
+    const a = operandEnd(t, j);
+    if (a !== -1) {
+      let c = a;
+      if (t[c]?.v === 'not') c++;
+      const cmp = t[c];
+      // `in` takes a parenthesised list (`x in (1,2)`); "fixes and improvements in tests" is prose.
+      const b = cmp?.k === 'cmp' && (cmp.v !== 'in' || t[c + 1]?.k === 'lp') ? binopEnd(t, c) : -1;
+      if (b !== -1 && operandEnd(t, b) !== -1) {
+        const lhs = operandAt(t, j);
+        const rhs = operandAt(t, b);
+        if (isLiteral(lhs) || isLiteral(rhs) || lhs?.k === 'fn' || rhs?.k === 'fn' || lhs?.k === 'lp' || rhs?.k === 'lp' || lhs?.k === 'var' || rhs?.k === 'var' || (lhs?.k === 'word' && lhs.v === rhs?.v)) return true;
+      }
+    }
+    if (t[j]?.k !== 'lp') return false;
+  }
+  return false;
 }
 
 /** Statement that can follow `;` or start a value: verb plus the grammar that must follow it. */
@@ -237,8 +359,15 @@ function statementAt(t: readonly Tok[], i: number): boolean {
       return b?.v === 'into' && (c?.k === 'word' || c?.k === 'kw' || c?.k === 'fn');
     case 'update':
       return (b?.k === 'word' || b?.k === 'kw') && t[i + 2]?.v === 'set';
-    case 'delete':
-      return b?.v === 'from' && c !== undefined;
+    case 'delete': {
+      let f = i + 1;
+      while (t[f]?.v === 'low_priority' || t[f]?.v === 'quick' || t[f]?.v === 'ignore') f++;
+      return t[f]?.v === 'from' && t[f + 1] !== undefined;
+    }
+    case 'load':
+      return (b?.v === 'data' || b?.v === 'xml') && t.slice(i + 2, i + 6).some((x) => x.v === 'infile');
+    case 'if':
+      return (b?.v === 'exists' && c?.k === 'lp') || (b?.v === 'not' && c?.v === 'exists' && t[i + 3]?.k === 'lp');
     case 'drop':
     case 'create':
     case 'alter':
@@ -268,53 +397,102 @@ function statementAt(t: readonly Tok[], i: number): boolean {
 /** `select <list> [from …]` whose list looks like code: numbers, `*`, functions, variables, comma lists of expressions. */
 function selectAt(t: readonly Tok[], i: number): boolean {
   let j = i + 1;
-  if (t[j]?.v === 'distinct' || t[j]?.v === 'all' || t[j]?.v === 'top') j++;
+  if (t[j]?.v === 'distinct' || t[j]?.v === 'all') j++;
+  else if (t[j]?.v === 'top' && t[j + 1]?.k === 'num') j += 2;
   const first = t[j];
   if (first === undefined) return false;
   if (first.v === '*' || first.k === 'var') return true;
+  if (unaryEnd(t, j) > j) {
+    // `select -sin(1), 2 from`, `select binary cos(1))`: one expression, then the list or the query goes on.
+    const e = operandEnd(t, j);
+    const next = t[e];
+    return e !== -1 && (next === undefined || next.k === 'comma' || next.k === 'cmt' || next.k === 'rp' || next.k === 'semi' || next.v === 'from');
+  }
   if (first.k === 'num' || first.k === 'str' || first.v === 'null') {
-    // `select 1,2,3`, `select 'a' from`, `select null--`; a lone quoted word ("select 'and'") is prose.
-    const next = t[j + 1];
+    // `select 1,2,3`, `select 'a' from`, `select null--`, `select 1 or 'a'`; a lone quoted word ("select 'and'") is prose.
+    const next = t[expressionEnd(t, j)];
     return next === undefined ? first.k === 'num' : next.k === 'comma' || next.k === 'cmt' || next.k === 'semi' || next.v === 'from' || next.v === 'union' || next.k === 'rp';
   }
   if (first.v === 'case' || first.v === 'if') return true;
   if (first.k === 'fn') return operandEnd(t, j) !== -1;
   if (first.k === 'lp') return skipParens(t, j) > j + 1;
   if (first.k === 'word') {
-    // A single column followed by FROM/comma/end is code; three words in a row ("the best option") is prose.
-    const next = t[j + 1];
+    // A single column (or arithmetic on it: `login/2`) followed by FROM/comma/end is code; three
+    // words in a row ("the best option") is prose.
+    let w = j + 1;
+    while (t[w]?.k === 'op' && BINARY_OPS.has(t[w]!.v)) {
+      const p = primaryEnd(t, w + 1);
+      if (p === -1) break;
+      w = p;
+    }
+    const next = t[w];
     if (next === undefined || next.k === 'cmt' || next.k === 'semi') return true;
-    if (next.k === 'comma') return isOperand(t[j + 2]);
+    if (next.k === 'comma') return isOperand(t[w + 1]);
     if (next.k === 'rp') return true;
     if (next.v === 'from') {
-      const table = t[j + 2];
-      const clause = t[j + 3];
+      const table = t[w + 1];
+      const clause = t[w + 2];
       if (table === undefined || (table.k !== 'word' && table.k !== 'lp')) return false;
       if (clause === undefined || clause.k === 'cmt' || clause.k === 'semi' || clause.k === 'rp' || clause.v === 'union') return true;
-      return ['where', 'limit', 'order', 'group'].includes(clause.v) && t[j + 4] !== undefined;
+      return ['where', 'limit', 'order', 'group'].includes(clause.v) && t[w + 3] !== undefined;
     }
     if (next.v === 'as' || next.k === 'dot') return true;
   }
   return false;
 }
 
-/** Scans one token stream (one context) and reports what it finds. `breakout` = the stream follows a closed literal. */
-function scan(t: readonly Tok[], breakout: boolean, report: Report): void {
+/** Operand or operator that only code writes (a literal, variable, call or symbol), unlike the words of prose. */
+function isCodeToken(x: Tok): boolean {
+  return x.k === 'num' || x.k === 'str' || x.k === 'var' || x.k === 'fn' || x.k === 'op' || x.v === 'null' || (x.k === 'cmp' && SYMBOL_CMP.has(x.v)) || x.v === '&&' || x.v === '||';
+}
+
+/**
+ * After a closed literal, an operator and an expression that ends in a literal the application's
+ * own closing quote (`quote`) completes: `x' = 'y`, `1' or '1' xor '0`, `aa' regexp- md5(1) or '1`.
+ * The query stays valid without any comment. The trailing literal is one short token (`'1`), not
+ * a phrase, and the expression has a literal or symbol in it: words joined by `and` between
+ * quotes (`…calendar" and "disney`) are prose.
+ */
+function implicitExpression(t: readonly Tok[], j: number, quote: number): boolean {
+  const last = t[t.length - 1]!;
+  if (last.k !== 'str' || last.open !== quote || last.v.length > 24) return false;
+  const b = binopEnd(t, j);
+  if (b === -1 || expressionEnd(t, b) !== t.length) return false;
+  const body = last.v.trimEnd();
+  for (let i = 0; i < body.length; i++) if (isSpace(body.charCodeAt(i))) return false;
+  // A lone operator between two quotes (`"*"`, `' = '`) is as likely a quoted symbol as code.
+  if (t.length - j === 2 && body === '') return false;
+  for (let i = j; i < t.length - 1; i++) if (isCodeToken(t[i]!)) return true;
+  return false;
+}
+
+/**
+ * Scans one token stream (one context) and reports what it finds. `from`: the stream is the whole
+ * value, or follows a quote or `)` that may close the application's literal or group (a breakout);
+ * `closer` = that quote character when it ends a word or starts the value (`x'…`, `'…`), as a
+ * closing quote does, rather than opening a quotation (`the 'x' …`, `f('x')`); 0 otherwise.
+ */
+function scan(t: readonly Tok[], from: 'value' | 'quote' | 'paren', closer: number, report: Report): void {
   if (t.length === 0) return;
+  const breakout = from !== 'value';
   // A literal broken out of and immediately commented away: `admin'--`, `x')#`.
   if (breakout) {
     let j = 0;
     while (t[j]?.k === 'rp') j++;
     const c = t[j];
-    if (c !== undefined && c.k === 'cmt' && c.bare === true) report('sqli-breakout-comment');
+    // `admin'--`, `x')#`: the quote ends a word, as a closing quote does ("soap 1 '#" opens a quotation).
+    if (c !== undefined && c.k === 'cmt' && c.bare === true && (from === 'paren' || closer !== 0)) report('sqli-breakout-comment');
     if (c !== undefined && c.k === 'semi' && statementAt(t, j + 1)) report('sqli-stacked-query');
     if (t[j]?.k === 'logic') {
-      const k = operandEnd(t, j + 1);
+      const k = expressionEnd(t, j + 1);
       const after = k === -1 ? undefined : t[k];
-      const operand = t[j + 1]?.v === 'not' ? t[j + 2] : t[j + 1];
-      // `' or 1--`, `' and true#`, `' or sleep(5)`: a literal or call closing the condition. A word
-      // ("…\" and coffee") or an unclosed string ("…\" and \"disney") is prose.
-      if (k !== -1 && (after === undefined || after.k === 'cmt' || after.k === 'semi') && operand !== undefined && (operand.k === 'num' || operand.k === 'fn' || operand.v === 'true' || operand.v === 'null' || (operand.k === 'str' && !operand.open && after !== undefined))) {
+      let p = unaryEnd(t, j + 1);
+      while (t[p]?.k === 'lp') p = unaryEnd(t, p + 1);
+      const operand = t[p];
+      // `' or 1--`, `' and true#`, `' or sleep(5)`, `' and (benchmark(9,1))--`, `' or now()*0`: a
+      // literal or call closing the condition. A word ("…\" and coffee") or an unclosed string
+      // ("…\" and \"disney") is prose.
+      if (k !== -1 && (after === undefined || after.k === 'cmt' || after.k === 'semi') && operand !== undefined && (operand.k === 'num' || operand.k === 'fn' || operand.v === 'true' || operand.v === 'false' || operand.v === 'null' || (operand.k === 'str' && !operand.open && after !== undefined))) {
         report('sqli-breakout-boolean');
       }
       if (operand?.k === 'fn' && RISKY_FUNCTIONS.has(operand.v)) report('sqli-function-call');
@@ -324,8 +502,10 @@ function scan(t: readonly Tok[], breakout: boolean, report: Report): void {
     if (last?.k === 'cmt' && last.bare === true && t.length <= 12 && t.slice(0, -1).some((x) => x.k === 'logic' || x.k === 'cmp' || x.k === 'kw' || x.k === 'fn')) report('sqli-breakout-comment');
     if (t[j]?.v === 'order' && t[j + 1]?.v === 'by' && t[j + 2]?.k === 'num') report('sqli-order-by-probe');
     if (t[j]?.v === 'group' && t[j + 1]?.v === 'by') report('sqli-order-by-probe');
-    if (t[j]?.v === 'having' || t[j]?.v === 'procedure' || (t[j]?.v === 'into' && (t[j + 1]?.v === 'outfile' || t[j + 1]?.v === 'dumpfile'))) report('sqli-order-by-probe');
+    // `' having 1=1--`, `' procedure analyse()`, `' into outfile '…'`; "the 'close' procedure is…" is prose.
+    if ((t[j]?.v === 'having' && (comparisonAt(t, j + 1) || isLiteral(operandAt(t, j + 1)))) || (t[j]?.v === 'procedure' && t[j + 1]?.v === 'analyse') || (t[j]?.v === 'into' && (t[j + 1]?.v === 'outfile' || t[j + 1]?.v === 'dumpfile'))) report('sqli-order-by-probe');
     if (statementAt(t, j) && t[j]!.v !== 'set') report('sqli-statement');
+    if (closer !== 0 && implicitExpression(t, j, closer)) report('sqli-breakout-boolean');
     if ((t[j]?.k === 'op' && '+|-*/'.includes(t[j]!.v)) || t[j]?.k === 'cmp') {
       const k = operandEnd(t, j + 1);
       if (k !== -1 && t[j + 1]?.k === 'fn' && RISKY_FUNCTIONS.has(t[j + 1]!.v)) report('sqli-function-call');
@@ -335,33 +515,17 @@ function scan(t: readonly Tok[], breakout: boolean, report: Report): void {
     const tok = t[i]!;
     if (tok.v === 'union') {
       let j = i + 1;
-      if (t[j]?.v === 'all' || t[j]?.v === 'distinct') j++;
-      while (t[j]?.k === 'lp') j++;
+      while (t[j]?.v === 'all' || t[j]?.v === 'distinct' || t[j]?.k === 'lp') j++;
       if (t[j]?.v === 'select') report('sqli-union-select');
-    } else if (tok.k === 'logic' && (breakout || (i > 0 && i <= 3))) {
-      // Outside a literal, the boolean must follow the value's first operand (`1 or 1=1`, `1) and (…`):
-      // comparisons deep inside code or prose ("if (x > 0 && y < 10)") are not an injected condition.
-      // Boolean expression with a comparison: `or 1=1`, `and 'a'='a'`, `or x like '%'`, `and (select …)`.
-      const a = operandEnd(t, i + 1);
-      if (a === -1) continue;
-      const lhs = t[i + 1]!.v === 'not' ? t[i + 2] : t[i + 1];
-      const cmp = t[a];
-      if (cmp?.k === 'cmp') {
-        let b = a + 1;
-        if (cmp.v === 'not' || t[b]?.v === 'not') b++;
-        if (cmp.v === 'is' && t[b]?.v === 'not') b++;
-        const rhsEnd = operandEnd(t, b);
-        const rhs = t[b];
-        if (rhsEnd !== -1 && rhs !== undefined) {
-          const codeLike = isLiteral(lhs) || isLiteral(rhs) || lhs?.k === 'fn' || rhs?.k === 'fn' || lhs?.k === 'lp' || rhs?.k === 'lp' || lhs?.k === 'var' || (lhs?.v === rhs.v && lhs?.k === 'word');
-          // Prose like "x or y = z" compares two words; code compares literals, calls and sub-selects.
-          if (codeLike && (breakout || isOperand(t[i - 1]) || t[i - 1]?.k === 'rp')) report('sqli-boolean-expression');
-        }
-      } else if (lhs?.k === 'fn' && RISKY_FUNCTIONS.has(lhs.v) && (breakout || isOperand(t[i - 1]) || t[i - 1]?.k === 'rp')) {
-        report('sqli-function-call');
-      } else if (t[i + 1]?.k === 'lp' && t[i + 2]?.v === 'select') {
-        report('sqli-boolean-expression');
-      }
+    } else if (tok.k === 'logic' && (breakout || i <= 3)) {
+      // Outside a literal, the boolean must follow the value's first operand (`1 or 1=1`, `1) and (…`)
+      // or start the value (`and 1=1`): comparisons deep inside code or prose ("if (x > 0 && y < 10)")
+      // are not an injected condition. Prose like "x or y = z" compares two words (see comparisonAt).
+      if (!breakout && i > 0 && !isOperand(t[i - 1]) && t[i - 1]!.k !== 'rp') continue;
+      const lhs = operandAt(t, i + 1);
+      if (comparisonAt(t, i + 1)) report('sqli-boolean-expression');
+      else if (lhs?.k === 'fn' && RISKY_FUNCTIONS.has(lhs.v) && operandEnd(t, i + 1) !== -1) report('sqli-function-call');
+      else if ((t[i + 1]?.k === 'lp' && t[i + 2]?.v === 'select') || (t[i + 1]?.v === 'select' && selectAt(t, i + 1))) report('sqli-boolean-expression');
     } else if (tok.k === 'semi' && statementAt(t, i + 1)) {
       report('sqli-stacked-query');
     } else if (tok.k === 'fn' && TIME_FUNCTIONS.has(tok.v) && isOperand(t[i + 2]) && t[i + 3]?.k !== undefined) {
@@ -371,8 +535,20 @@ function scan(t: readonly Tok[], breakout: boolean, report: Report): void {
     } else if (tok.k === 'fn' && RISKY_FUNCTIONS.has(tok.v) && t[i + 2]?.k === 'fn' && RISKY_FUNCTIONS.has(t[i + 2]!.v)) {
       // Nested database functions: `concat(char(…))`, `ascii(substring(…))`.
       report('sqli-function-call');
-    } else if (tok.v === 'select' && t[i - 1]?.k === 'lp' && selectAt(t, i) && (breakout || t[i - 2]?.k === 'cmp' || t[i - 2]?.k === 'logic' || t[i - 2]?.k === 'comma' || t[i - 2]?.k === 'lp')) {
-      // A sub-select inside an expression: `1 rlike (select …)`, `and (select count(*) …)`.
+    } else if (tok.v === 'select' && t[i - 1]?.k === 'lp' && selectAt(t, i) && (breakout || t[i - 2]?.k === 'cmp' || t[i - 2]?.k === 'logic' || t[i - 2]?.k === 'comma' || t[i - 2]?.k === 'lp' || selectIsCode(t, i))) {
+      // A sub-select inside an expression or as the whole value: `1 rlike (select …)`, `and (select count(*) …)`,
+      // `(select top 1 name from sysobjects)`; "(select one)" in a form's help text is not one.
+      report('sqli-statement');
+    } else if (tok.v === 'case' && (i === 0 || t[i - 1]!.k === 'lp' || t[i - 1]!.k === 'cmp' || t[i - 1]!.k === 'logic' || t[i - 1]!.k === 'comma') && caseAt(t, i)) {
+      report('sqli-statement');
+    } else if (tok.k === 'var' && tok.v.startsWith('@@') && i > 0 && (t[i - 1]!.k === 'lp' || t[i - 1]!.k === 'comma' || t[i - 1]!.k === 'cmp' || t[i - 1]!.k === 'logic' || t[i - 1]!.k === 'op')) {
+      // A server variable (`@@version`, `@@hostname`) read inside an expression or call.
+      report('sqli-function-call');
+    } else if (tok.v === '::' && t[i - 1]?.k === 'rp' && t[i + 1]?.k === 'word') {
+      // A call's result cast to a type (`starts_with(pass,'a')::int`): PostgreSQL error-based extraction.
+      report('sqli-function-call');
+    } else if ((tok.v === 'exec' || tok.v === 'execute') && /^(?:xp_|sp_|master\.)/.test(t[i + 1]?.v ?? '')) {
+      // SQL Server's extended procedures (`exec master..xp_cmdshell 'dir'`), wherever they appear.
       report('sqli-statement');
     } else if (tok.v === 'into' && (t[i + 1]?.v === 'outfile' || t[i + 1]?.v === 'dumpfile')) {
       report('sqli-statement');
@@ -386,9 +562,59 @@ function scan(t: readonly Tok[], breakout: boolean, report: Report): void {
       break;
     }
   }
-  // `1 order by 5--`, `-1 group by 1` on a numeric parameter.
-  if (t[0]?.k === 'num' && (t[1]?.v === 'order' || t[1]?.v === 'group') && t[2]?.v === 'by' && t[3] !== undefined && t[t.length - 1]?.k === 'cmt') report('sqli-order-by-probe');
-  if (t[0]?.k === 'num' && t[1]?.k === 'semi' && t[2] === undefined) report('sqli-breakout-comment');
+  if (!breakout) numericTail(t, report);
+}
+
+/**
+ * A numeric parameter (`-1`, `1*1`, `@v`) followed by what only SQL puts there: ORDER/GROUP BY
+ * column probing (`1 order by 5`), a bare comment or `;` ending the query (`1--`, `1 and 1/*`), or
+ * a UNION without its SELECT yet (`-1 union`, `-1 union 1,2,3--`).
+ */
+function numericTail(t: readonly Tok[], report: Report): void {
+  const lead = operandAt(t, 0);
+  if (lead === undefined || (lead.k !== 'num' && lead.k !== 'var')) return;
+  const first = primaryEnd(t, 0);
+  const e = expressionEnd(t, 0);
+  if (e === -1) return;
+  // `1 - ord('a')`, `1 || lpad(user,7,1)`: arithmetic on database functions. A lone `|` is how code
+  // listings separate line numbers (`85 | if (…)`), not an operator.
+  for (let k = first; k !== -1 && k < e; ) {
+    const b = binopEnd(t, k);
+    if (b === -1) break;
+    const operand = operandAt(t, b);
+    if (t[k]!.v !== '|' && operand?.k === 'fn' && RISKY_FUNCTIONS.has(operand.v) && t[unaryEnd(t, b) + 1]?.k === 'lp') {
+      report('sqli-function-call');
+      break;
+    }
+    k = primaryEnd(t, b);
+  }
+  const next = t[e];
+  if (next === undefined) return;
+  if ((next.v === 'order' || next.v === 'group') && t[e + 1]?.v === 'by' && (t[e + 2]?.k === 'num' || (t[e + 2]?.k === 'fn' && RISKY_FUNCTIONS.has(t[e + 2]!.v)))) report('sqli-order-by-probe');
+  else if (e === t.length - 1 && ((next.k === 'cmt' && next.bare === true) || (next.k === 'semi' && e === first)) && !t.some((x) => x.k === 'word' || x.k === 'str')) report('sqli-breakout-comment');
+  else if (next.v === 'union' && (t[e + 1] === undefined || t[e + 1]!.k === 'cmt' || (t[e + 1]!.k === 'num' && t[e + 2]?.k === 'comma'))) report('sqli-union-select');
+}
+
+/** `(select …)` at `i` whose list or clauses only code has: a number, variable, call or `*` first, or a FROM clause inside the parentheses. */
+function selectIsCode(t: readonly Tok[], i: number): boolean {
+  const first = operandAt(t, t[i + 1]?.v === 'top' ? i + 3 : i + 1);
+  if (first === undefined || first.k !== 'word') return true;
+  const end = skipParens(t, i - 1);
+  for (let k = i + 2; k < end; k++) if (t[k]!.v === 'from') return true;
+  return false;
+}
+
+/** `case [operand] when … then … end`: the whole conditional, not the English word "case". */
+function caseAt(t: readonly Tok[], i: number): boolean {
+  let j = i + 1;
+  if (t[j]?.v !== 'when') j = operandEnd(t, j);
+  if (j === -1 || t[j]?.v !== 'when') return false;
+  let then = -1;
+  for (let k = j + 1; k < t.length; k++) {
+    if (t[k]!.v === 'then' && then === -1) then = k;
+    else if (t[k]!.v === 'end' && then !== -1) return true;
+  }
+  return false;
 }
 
 /** Up to this many quote characters are each tried as the point where the input leaves a literal. */
@@ -400,19 +626,30 @@ const BREAKOUT_TRIES = 2;
  * @example
  *   detectSql("' or 1=1--", report) // reports sqli-breakout-boolean, sqli-boolean-expression
  */
-export function detectSql(lower: string, report: Report): void {
-  scan(tokenize(lower, 0), false, report);
+export function detectSql(value: string, report: Report): void {
+  // Typographic and modifier apostrophes become `'` in databases that convert to a narrower charset.
+  const lower = QUOTE_LIKE.test(value) ? value.replace(QUOTE_LIKE_ALL, "'") : value;
+  const whole = tokenize(lower, 0);
+  scan(whole, 'value', 0, report);
+  const valueStart = lower.length - lower.trimStart().length;
   for (const q of ["'", '"', '`']) {
     let from = 0;
     for (let k = 0; k < BREAKOUT_TRIES; k++) {
       const at = lower.indexOf(q, from);
       if (at === -1) break;
-      scan(tokenize(lower, at + 1), true, report);
+      // A quote right after a letter or digit closes a literal (`1' = '1`); after `(`, `=` or a space it opens one.
+      const closing = at === valueStart || isAlnum(lower.charCodeAt(at - 1));
+      scan(tokenize(lower, at + 1), 'quote', closing ? q.charCodeAt(0) : 0, report);
       from = at + 1;
     }
   }
   // `)` breakouts from numeric sub-expressions: `1) or (1=1`.
   const paren = lower.indexOf(')');
-  if (paren !== -1 && paren < 24) scan(tokenize(lower, paren + 1), true, report);
+  if (paren !== -1 && paren < 24) {
+    // Without a quote or comment before it, that `)` is a token of the whole value's stream and the
+    // tokens after it are the same: reuse them instead of tokenising the rest again.
+    const rp = whole.indexOf(RP);
+    scan(rp !== -1 && !QUOTE_OR_COMMENT.test(lower.slice(0, paren)) ? whole.slice(rp + 1) : tokenize(lower, paren + 1), 'paren', 0, report);
+  }
   if (CATALOG.test(lower)) report('sqli-catalog-object');
 }

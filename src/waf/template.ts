@@ -8,6 +8,7 @@ import type { Report } from './rules.js';
 /** Expression delimiters of common engines: Jinja/Twig/Handlebars, JSP EL/Freemarker/Thymeleaf, Ruby/Pug, ERB/EJS, Razor. */
 const DELIMITED = /\{\{([^{}]{0,400})\}\}|[$#*@~]\{([^{}]{0,400})\}|<%=?([^%]{0,400})%>|\{%([^%]{0,400})%\}|\{\{([^}]{0,400})$/g;
 const EXPRESSION = /[()*+[\]|'"`<>^%!]|__|\b(?:import|for|if|set|include|extends|exec|eval|range|self|request|config|lipsum|cycler|joiner|namespace|class|getclass|forname|runtime|new)\b|-\s*\d|\d\s*-|\.\s*\w+\s*\(/;
+const JSON_MEMBER = /^\s*"[\w -]{1,40}"\s*:\s*(?:"[^"]*"|-?\d[\d.]*|true|false|null)\s*(?:,|$)/;
 const OBJECT_WALK = /__(?:class|mro|subclasses|globals|builtins|init|import|base|bases|dict|getattribute|reduce)__|\bconstructor\s*(?:\.\s*constructor|\[\s*['"]constructor)|\.getclass\s*\(|\bclass\s*\.\s*(?:forname|classloader|module)|_memberaccess|@java\.lang|\bt\s*\(\s*java\.|\.getruntime\s*\(|freemarker\.template\.utility\.execute|\?new\s*\(/;
 
 /** Resolves nested Log4j lookups (`${lower:j}`, `${::-n}`, `${env:X:-d}`) so the hidden `jndi:` shows. */
@@ -49,6 +50,8 @@ export function detectTemplate(lower: string, report: Report): void {
   if (lower.includes('{') || lower.includes('<%')) {
     for (const m of lower.matchAll(DELIMITED)) {
       const inner = m[1] ?? m[2] ?? m[3] ?? m[4] ?? m[5] ?? '';
+      // `#{"color":"#fff"}` in a URL fragment is a JSON object, not an interpolated expression.
+      if (m[2] !== undefined && JSON_MEMBER.test(inner)) continue;
       if (inner.trim() !== '' && EXPRESSION.test(inner)) {
         report('template-expression');
         break;

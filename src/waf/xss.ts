@@ -21,6 +21,15 @@ const SCRIPT_SCHEME = /^(?:javascript|vbscript|livescript|mocha|jscript):|^data:
 const JS_SINK = /\b(?:alert|prompt|confirm|eval|settimeout|setinterval|fetch|atob|execscript)\s*(?:\(|`)|\b(?:document\s*\.\s*(?:cookie|domain|write|location|body)|window\s*\.\s*(?:location|name|open)|location\s*\.\s*(?:href|hash|search)|string\s*\.\s*fromcharcode|localstorage|sessionstorage|\.innerhtml|top\s*\[|self\s*\[|window\s*\[|globalthis)\b/;
 const JS_BREAKOUT = /(?:['"`]\s*[-+*/%,;)|&^]|<\/script|^\s*[-+*/%;)]|\/\/\s*$)/;
 
+const CSS_ACTIVE = /expression\s*\(|javascript:|behavior\s*:|-moz-binding|@import/;
+const CSS_ESCAPE = /\\(?:([0-9a-f]{1,6})\s?|([^\n0-9a-f]))/g;
+
+/** CSS escapes (`\65 xpression\28`, `\0075rl`) read as the characters they stand for. */
+function cssUnescape(css: string): string {
+  if (!css.includes('\\')) return css;
+  return css.replace(CSS_ESCAPE, (_m, hex: string | undefined, ch: string | undefined) => (hex === undefined ? ch! : String.fromCodePoint(Math.min(parseInt(hex, 16), 0x10ffff) || 0xfffd)));
+}
+
 function isNameChar(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 45 || c === 58 || c === 95;
 }
@@ -37,7 +46,8 @@ function inspectTag(s: string, i: number, report: Report): number {
   const nameStart = j;
   while (j < s.length && isNameChar(s.charCodeAt(j))) j++;
   if (j === nameStart || !(s.charCodeAt(nameStart) >= 97 && s.charCodeAt(nameStart) <= 122)) return i + 1;
-  const name = s.slice(nameStart, j);
+  // A namespace prefix does not change the element (`<svg:script>`, `<v:vmlframe>`).
+  const name = s.slice(Math.max(nameStart, s.lastIndexOf(':', j - 1) + 1), j);
   const next = s.charCodeAt(j);
   // A tag name must end at whitespace, `/`, `>` or the end of input for browsers to see an element.
   if (!(Number.isNaN(next) || next === 62 || next === 47 || next <= 32 || next === 12)) return j;
@@ -79,8 +89,11 @@ function inspectTag(s: string, i: number, report: Report): number {
     if (attr.length > 2 && attr.startsWith('on') && /^on[a-z]+$/.test(attr) && value !== '') report('xss-event-handler');
     else if (URI_ATTRIBUTES.has(attr) && value !== '') {
       if (SCRIPT_SCHEME.test(schemeOf(value))) report('xss-script-uri');
-      if (attr === 'style' && /expression\s*\(|javascript:|behavior\s*:|-moz-binding|@import/.test(value)) report('xss-css-expression');
+      if (attr === 'style' && CSS_ACTIVE.test(cssUnescape(value))) report('xss-css-expression');
       if (attr === 'srcdoc' && value.includes('<')) report('xss-script-tag');
+    } else if (attr === 'dataformatas' && value === 'html') {
+      // IE data binding renders the bound data as markup.
+      report('xss-script-tag');
     }
   }
   if (attrs > 0) report('xss-html-tag');
@@ -99,17 +112,21 @@ export function detectXss(lower: string, report: Report): void {
     const next = inspectTag(lower, i, report);
     i = lower.indexOf('<', next);
   }
+  // IE's `<?import implementation=…>` / `<?xml:namespace …>` processing instructions attach behaviours (script) to elements.
+  if (/<\?(?:import\b|xml:namespace\b)/.test(lower)) report('xss-script-tag');
   if (lower.includes(':') && SCRIPT_SCHEME.test(schemeOf(lower))) report('xss-script-uri');
   if (/(?:^|[\s"'(=,;])(?:javascript|vbscript)\s*:/.test(lower)) report('xss-script-uri');
-  if (lower.includes('expression(') || lower.includes('-moz-binding') || /behavior\s*:\s*url/.test(lower)) report('xss-css-expression');
+  const css = cssUnescape(lower);
+  if (css.includes('expression(') || css.includes('-moz-binding') || /behavior\s*:\s*url/.test(css)) report('xss-css-expression');
   // An attribute injected by closing a quoted attribute value: `" onfocus=…`, `' onselect=$.x(…)`.
   if (/['"`]\s*on[a-z]{3,}\s*=/.test(lower)) report('xss-event-handler');
   const js = lower.includes('/*') ? lower.replace(/\/\*[^*]{0,200}\*\//g, '') : lower;
   if (/\b(?:self|top|window|parent|globalthis|frames|content)\s*\[\s*['"`]/.test(js)) report('xss-js-sink');
   if (/\b(?:alert|prompt|confirm)\s*(?:\(\s*\)|`)/.test(js)) report('xss-js-sink');
-  if (JS_SINK.test(lower)) {
+  if (/\bdocument\s*\)?\s*\[\s*['"`](?:cookie|domain|write|location)['"`]/.test(js)) report('xss-js-sink');
+  if (JS_SINK.test(js)) {
     // A sink alone in prose ("set an alert(s)") needs the shape of a script fragment around it.
-    if (JS_BREAKOUT.test(lower) || /(?:alert|prompt|confirm|eval)\s*(?:\(\s*(?:[\d'"`/]|document|window|this|string|top|self|[a-z_$][\w$]*\s*\))|`)/.test(lower) || /document\s*\.\s*cookie|fromcharcode/.test(lower) || lower.includes('<')) {
+    if (JS_BREAKOUT.test(lower) || /(?:alert|prompt|confirm|eval)\s*(?:\(\s*(?:[\d'"`/]|document|window|this|string|top|self|[a-z_$][\w$]*\s*\))|`)/.test(js) || /document\s*\.\s*cookie|fromcharcode/.test(js) || lower.includes('<')) {
       report('xss-js-sink');
     }
   }

@@ -53,6 +53,21 @@ describe('attack and its benign twin', () => {
     });
   }
 
+  it('path traversal: parent steps and filter leftovers, not a path elided with three dots', () => {
+    const inspect = (value: string): boolean => engine.inspect([{ location: 'query', field: 'query.f', value }]).attack;
+    expect(inspect('..\\..\\boot.ini')).toBe(true);
+    expect(inspect('....//....//etc/hosts')).toBe(true);
+    expect(inspect(' .../src/waf/sql.ts  | 12 +-')).toBe(false);
+    expect(inspect('see .../docs/guide.md for details')).toBe(false);
+  });
+
+  it('template: reads #{…} as an expression, but a JSON object in a URL fragment as data', () => {
+    const inspect = (value: string): boolean => engine.inspect([{ location: 'query', field: 'query.u', value }]).attack;
+    expect(inspect('#{7*7}')).toBe(true);
+    expect(inspect('#{"x":7*7}')).toBe(true);
+    expect(inspect('https://shop.example/p.html#{"color":"#2a1100","size":"large"}')).toBe(false);
+  });
+
   it('refuses NoSQL operators as JSON keys, accepts ordinary keys starting with letters', () => {
     expect(engine.inspect(jsonInputs({ password: { $ne: null } })).attack).toBe(true);
     expect(engine.inspect(jsonInputs({ price: { currency: 'USD' } })).attack).toBe(false);
@@ -85,6 +100,19 @@ describe('configuration', () => {
     expect(new WafEngine({ paranoia: 2 }).inspect([{ location: 'query', field: 'q', value: v }]).score).toBeGreaterThan(0);
   });
 
+  it('remembers header findings per value without letting a field exclusion leak to other fields', () => {
+    const e = new WafEngine({ exclusions: [{ fields: ['header.x-trusted'], rules: ['sqli'] }] });
+    const attack = "' or 2>1--";
+    for (let i = 0; i < 3; i++) {
+      expect(e.inspect([{ location: 'header', field: 'header.x-trusted', value: attack }]).attack).toBe(false);
+      expect(e.inspect([{ location: 'header', field: 'header.x-other', value: attack }]).attack).toBe(true);
+      expect(e.inspect([{ location: 'header', field: 'header.user-agent', value: 'Mozilla/5.0 (X11; Linux x86_64)' }]).attack).toBe(false);
+    }
+    // A flood of distinct values takes over the memo slots; verdicts stay the same.
+    for (let i = 0; i < 2_100; i++) e.inspect([{ location: 'header', field: 'header.x-id', value: `client-${i}; v=1` }]);
+    expect(e.inspect([{ location: 'header', field: 'header.x-other', value: attack }]).attack).toBe(true);
+  });
+
   it('stops at the time budget (injected clock) and says so', () => {
     let t = 0;
     const e = new WafEngine({ budgetMs: 10, now: () => (t += 6) });
@@ -108,7 +136,7 @@ describe('normalisation', () => {
   });
 
   it('stays linear on hostile input (no catastrophic backtracking)', () => {
-    const hostile = ['a'.repeat(50_000), "'".repeat(20_000) + ' or', '<'.repeat(20_000), '${'.repeat(10_000), '('.repeat(20_000) + ')'.repeat(20_000), '../'.repeat(10_000), '%25'.repeat(10_000), '{{'.repeat(10_000)];
+    const hostile = ['a'.repeat(50_000), "'".repeat(20_000) + ' or', '<'.repeat(20_000), '${'.repeat(10_000), '('.repeat(20_000) + ')'.repeat(20_000), '../'.repeat(10_000), '%25'.repeat(10_000), '{{'.repeat(10_000), '#\n'.repeat(20_000), '1' + ' or 1'.repeat(20_000), '(select '.repeat(10_000), "a'" + ' = -'.repeat(20_000) + "'", 'case when '.repeat(10_000)];
     // Counting work instead of timing: the engine must finish each one; vitest's own timeout is the guard.
     for (const v of hostile) expect(typeof new WafEngine({ budgetMs: 1e9 }).inspect([{ location: 'query', field: 'q', value: v }]).attack).toBe('boolean');
   });
