@@ -7,8 +7,9 @@
  * rounds, medians. Targets: (a) bare upstream, (b) nginx reverse proxy with upstream keep-alive,
  * (c) Rampart with no stages, (d) Rampart with the demo route's stage list — plain HTTP, then TLS.
  *
- * Options: --rounds N (3), --duration S (10), --connections N (50), --out FILE (JSON results),
- * --stages (also single-stage variants: access log off, api_key, rate limits in memory and on
+ * Options: --rounds N (3), --duration S (10), --warmup S (3: an unmeasured run per target first, so
+ * JIT compilation and connection set-up stay out of the figures), --connections N (50), --out FILE (JSON results),
+ * --stages (also single-stage variants: access log off, api_key, jwt, rate limits in memory and on
  * Redis, openapi, waf — each compared with Rampart's no-stage figure).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -24,11 +25,25 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const WORK = join(ROOT, '.rampart', 'bench');
 /** ~100 bytes, and a valid `GET /pets` answer of the demo OpenAPI document (the demo stages validate responses). */
 const BODY = '{"items":[{"id":42,"name":"Rex","species":"dog","owner":"alice","notes":"good boy"}],"total":1}';
+/** The upstream's answer to `POST /pets`: a valid `201` of the demo document. */
+const CREATED = '{"id":43,"name":"Rex","species":"dog","owner":"bench","notes":"good boy"}';
+/** A ~1 KB `POST /pets` body of free text, valid for the demo document (issue #7's body benchmark). */
+const POST_BODY = JSON.stringify({
+  name: 'Rex the second',
+  species: 'dog',
+  notes:
+    'Adopted from the shelter on Main Street in March. He is friendly with children and other dogs, but please select the best option from the menu of foods: ' +
+    'he is allergic to chicken and wheat. Walks twice a day, around 45 minutes each; he pulls on the leash when he sees cats. Vaccinations are up to date ' +
+    '(rabies, distemper, parvovirus); the next check-up is due in October. Notes from the trainer: responds well to "sit", "stay" and "down"; still working on ' +
+    'recall in open parks. Café visits are fine — he sleeps under the table. Contact the owner at the usual number if he seems unwell; the vet is Dr. O\'Brien ' +
+    'at the clinic on 5th Avenue (open until 7 pm). Grooming every six weeks; he dislikes the hair dryer, so towel him off instead. Favourite toy: the blue rope.',
+});
 
 const { values } = parseArgs({
   options: {
     rounds: { type: 'string', default: '3' },
     duration: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '3' },
     connections: { type: 'string', default: '50' },
     out: { type: 'string' },
     only: { type: 'string' },
@@ -38,6 +53,7 @@ const { values } = parseArgs({
 });
 const ROUNDS = Number(values.rounds);
 const DURATION = Number(values.duration);
+const WARMUP = Number(values.warmup);
 const CONNECTIONS = Number(values.connections);
 
 interface Result {
@@ -106,9 +122,17 @@ async function waitFor(url: string, insecure = false, headers: Record<string, st
   throw new Error(`${url} did not come up`);
 }
 
-async function load(url: string, headers: Record<string, string>): Promise<Result> {
+/** A wrk script that POSTs `body` as JSON. */
+function postScript(body: string): string {
+  const file = join(WORK, `post-${body.length}.lua`);
+  writeFileSync(file, `wrk.method = "POST"\nwrk.body = ${JSON.stringify(body)}\nwrk.headers["Content-Type"] = "application/json"\n`);
+  return file;
+}
+
+async function load(url: string, headers: Record<string, string>, duration = DURATION, body?: string): Promise<Result> {
   if (has('wrk')) {
-    const args = ['-t1', `-c${CONNECTIONS}`, `-d${DURATION}s`, '--latency', ...Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}: ${v}`]), url];
+    const script = body === undefined ? [] : ['-s', postScript(body)];
+    const args = ['-t1', `-c${CONNECTIONS}`, `-d${duration}s`, '--latency', ...script, ...Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}: ${v}`]), url];
     const out = execFileSync(has('taskset') ? 'taskset' : 'wrk', has('taskset') ? ['-c', '0', 'wrk', ...args] : args, { encoding: 'utf8' });
     const ms = (label: string): number => {
       const m = new RegExp(`^\\s+${label}%\\s+([\\d.]+)(us|ms|s)`, 'm').exec(out);
@@ -125,7 +149,8 @@ async function load(url: string, headers: Record<string, string>): Promise<Resul
     };
   }
   const autocannon = (await import('autocannon')).default;
-  const r = await autocannon({ url, connections: CONNECTIONS, duration: DURATION, headers });
+  const post = body === undefined ? {} : { method: 'POST' as const, body, headers: { ...headers, 'content-type': 'application/json' } };
+  const r = await autocannon({ url, connections: CONNECTIONS, duration, headers, ...post });
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.non2xx + r.errors };
 }
 
@@ -164,7 +189,7 @@ async function main(): Promise<void> {
     writeFileSync(join(WORK, 'upstream.conf'), `worker_processes 1; daemon off; pid ${WORK}/upstream.pid; error_log ${WORK}/upstream-error.log;
 events { worker_connections 4096; }
 http { access_log off; keepalive_requests 1000000;
-  server { listen 127.0.0.1:${upPort}; location / { default_type application/json; return 200 '${BODY}'; } } }`);
+  server { listen 127.0.0.1:${upPort}; location / { default_type application/json; if ($request_method = POST) { return 201 '${CREATED}'; } return 200 '${BODY}'; } } }`);
     start('nginx', ['-c', join(WORK, 'upstream.conf'), '-p', WORK], 1);
     // (b) nginx as a plain reverse proxy with upstream keep-alive, plain and TLS
     writeFileSync(join(WORK, 'proxy.conf'), `worker_processes 1; daemon off; pid ${WORK}/proxy.pid; error_log ${WORK}/proxy-error.log;
@@ -178,7 +203,8 @@ http { access_log off; keepalive_requests 1000000;
   } else {
     const script = join(WORK, 'upstream.mjs');
     writeFileSync(script, `import http from 'node:http'; const b = ${JSON.stringify(BODY)};
-http.createServer((q, s) => { s.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(b) }); s.end(b); }).listen(${upPort}, '127.0.0.1');`);
+const c = ${JSON.stringify(CREATED)};
+http.createServer((q, s) => { q.resume(); const out = q.method === 'POST' ? c : b; s.writeHead(q.method === 'POST' ? 201 : 200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(out) }); s.end(out); }).listen(${upPort}, '127.0.0.1');`);
     start(process.execPath, [script], 1);
   }
 
@@ -214,29 +240,53 @@ http.createServer((q, s) => { s.writeHead(200, { 'content-type': 'application/js
   start(process.execPath, [cli, 'start', '--config', plainFile], 1);
   start(process.execPath, [cli, 'start', '--config', fullFile], 1);
   const auth = { 'x-api-key': apiKey };
+  // A token of an external IdP whose public key the jwt variant holds statically (no network at run time).
+  const { generateKeyPair, exportJWK, SignJWT } = await import('jose');
+  const idp = await generateKeyPair('ES256');
+  const idpJwk = { ...(await exportJWK(idp.publicKey)), kid: 'bench', alg: 'ES256', use: 'sig' };
+  const jwtToken = await new SignJWT({ scope: 'pets:read', roles: ['user'] })
+    .setProtectedHeader({ alg: 'ES256', kid: 'bench' })
+    .setIssuer('https://idp.bench.test')
+    .setAudience('pets-api')
+    .setSubject('bench')
+    .setIssuedAt()
+    .setExpirationTime('2h')
+    .sign(idp.privateKey);
 
   const huge = { limit: 1_000_000_000, windowSeconds: 1, burst: 1_000_000 };
-  const variants: { name: string; stages: unknown[]; extra?: Record<string, unknown>; headers?: Record<string, string> }[] = values.stages
+  const variants: { name: string; stages: unknown[]; extra?: Record<string, unknown>; headers?: Record<string, string>; body?: string; baseline?: string }[] = values.stages
     ? [
         { name: 'rampart, access log off', stages: [], extra: { log: { access: false } } },
         { name: 'rampart, api_key', stages: [{ type: 'api_key', header: 'X-API-Key' }, { type: 'authorize', anyAuthenticated: true }], headers: auth },
+        {
+          name: 'rampart, jwt',
+          stages: [{ type: 'jwt', issuer: 'https://idp.bench.test', audience: 'pets-api', algorithms: ['ES256'], keys: [idpJwk] }, { type: 'authorize', anyAuthenticated: true }],
+          headers: { authorization: `Bearer ${jwtToken}` },
+        },
         { name: 'rampart, rate-limit (memory)', stages: [{ type: 'rate-limit', by: ['ip'], rate: huge }] },
         { name: 'rampart, rate-limit (redis)', stages: [{ type: 'rate-limit', by: ['ip'], rate: huge }], extra: { counters: `redis://127.0.0.1:6379?prefix=rampart-bench-${process.pid}:` } },
         { name: 'rampart, openapi', stages: [{ type: 'openapi', spec: 'src/demo/pets.openapi.yaml' }] },
         { name: 'rampart, waf', stages: [{ type: 'waf', mode: 'block' }] },
+        {
+          name: 'rampart, openapi + waf, POST 1 KB',
+          stages: [{ type: 'openapi', spec: 'src/demo/pets.openapi.yaml' }, { type: 'waf', mode: 'block' }],
+          body: POST_BODY,
+          baseline: 'rampart, no stages, POST 1 KB',
+        },
       ]
     : [];
-  const variantTargets: { name: string; url: string; group: 'http'; headers?: Record<string, string> }[] = [];
+  type Target = { name: string; url: string; group: 'http' | 'tls'; headers?: Record<string, string>; body?: string; baseline?: string };
+  const variantTargets: Target[] = values.stages ? [{ name: 'rampart, no stages, POST 1 KB', url: `http://127.0.0.1:${rPlain}/pets`, group: 'http', body: POST_BODY }] : [];
   for (const [i, v] of variants.entries()) {
     const [http, https] = [await freePort(), await freePort()];
     const file = join(ROOT, `.bench-stage-${i}.yaml`);
     writeFileSync(file, stringify({ ...parseYaml(rampartConfig(http, https, v.stages)), ...v.extra }));
     start(process.execPath, [cli, 'start', '--config', file], 1);
-    variantTargets.push({ name: v.name, url: `http://127.0.0.1:${http}/pets`, group: 'http', ...(v.headers ? { headers: v.headers } : {}) });
+    variantTargets.push({ name: v.name, url: `http://127.0.0.1:${http}/pets`, group: 'http', ...(v.headers ? { headers: v.headers } : {}), ...(v.body ? { body: v.body } : {}), ...(v.baseline ? { baseline: v.baseline } : {}) });
     benchFiles.push(file);
   }
 
-  const targets: { name: string; url: string; group: 'http' | 'tls'; headers?: Record<string, string> }[] = [
+  const targets: Target[] = [
     { name: 'upstream direct', url: `http://127.0.0.1:${upPort}/pets`, group: 'http' as const },
     ...(useNginx ? [{ name: 'nginx proxy', url: `http://127.0.0.1:${ngxPort}/pets`, group: 'http' as const }] : []),
     { name: 'rampart, no stages', url: `http://127.0.0.1:${rPlain}/pets`, group: 'http' as const },
@@ -247,30 +297,37 @@ http.createServer((q, s) => { s.writeHead(200, { 'content-type': 'application/js
     { name: 'rampart, demo stages (TLS)', url: `https://127.0.0.1:${rFullTls}/pets`, group: 'tls' as const, headers: auth },
   ].filter((t) => values.only === undefined || t.name.includes(values.only));
   for (const t of targets) await waitFor(t.url, true, t.headers);
+  if (WARMUP > 0) {
+    for (const t of targets) {
+      process.stderr.write(`[bench] warm-up ${WARMUP} s: ${t.name}\n`);
+      await load(t.url, t.headers ?? {}, WARMUP, t.body);
+    }
+  }
 
   const runs = new Map<string, Result[]>(targets.map((t) => [t.name, []]));
   for (let round = 1; round <= ROUNDS; round++) {
     for (const t of targets) {
       process.stderr.write(`[bench] round ${round}/${ROUNDS}: ${t.name} ...`);
-      const r = await load(t.url, t.headers ?? {});
+      const r = await load(t.url, t.headers ?? {}, DURATION, t.body);
       process.stderr.write(` ${Math.round(r.rps)} req/s\n`);
       runs.get(t.name)!.push(r);
     }
   }
   const summary = targets.map((t) => {
     const rs = runs.get(t.name)!;
-    return { name: t.name, group: t.group, rps: median(rs.map((r) => r.rps)), p50: median(rs.map((r) => r.p50)), p99: median(rs.map((r) => r.p99)), errors: rs.reduce((a, r) => a + r.errors, 0) };
+    return { name: t.name, group: t.group, baseline: t.baseline, rps: median(rs.map((r) => r.rps)), p50: median(rs.map((r) => r.p50)), p99: median(rs.map((r) => r.p99)), errors: rs.reduce((a, r) => a + r.errors, 0) };
   });
   const ref = (group: string): number | undefined => summary.find((s) => s.group === group && s.name.startsWith('nginx'))?.rps;
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   console.log(`\nMachine: ${cpus().length} cores (${cpu}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`);
-  console.log(`Load: ${has('wrk') ? 'wrk -t1' : 'autocannon'} -c${CONNECTIONS}, ${DURATION} s × ${ROUNDS} rounds (medians); upstream: ${useNginx ? 'nginx static JSON' : 'Node static JSON'}; pinning: ${has('taskset') ? 'load core 0, upstream+proxy core 1' : 'none (taskset missing)'}\n`);
-  const bare = (group: string): number | undefined => summary.find((s) => s.group === group && s.name.startsWith('rampart, no stages'))?.rps;
+  console.log(`Load: ${has('wrk') ? 'wrk -t1' : 'autocannon'} -c${CONNECTIONS}, ${WARMUP} s warm-up, then ${DURATION} s × ${ROUNDS} rounds (medians); upstream: ${useNginx ? 'nginx static JSON' : 'Node static JSON'}; pinning: ${has('taskset') ? 'load core 0, upstream+proxy core 1' : 'none (taskset missing)'}\n`);
+  const bare = (group: string, baseline: string | undefined): number | undefined =>
+    summary.find((s) => s.group === group && (baseline === undefined ? s.name.startsWith('rampart, no stages') : s.name === baseline))?.rps;
   console.log('| target | req/s | p50 ms | p99 ms | ratio to nginx | ratio to rampart, no stages | errors |');
   console.log('|---|---|---|---|---|---|---|');
   for (const s of summary) {
     const r = ref(s.group);
-    const b = s.name.startsWith('rampart') ? bare(s.group) : undefined;
+    const b = s.name.startsWith('rampart') ? bare(s.group, s.baseline) : undefined;
     console.log(`| ${s.name} | ${Math.round(s.rps).toLocaleString('en-US')} | ${s.p50.toFixed(2)} | ${s.p99.toFixed(2)} | ${r === undefined ? '—' : (s.rps / r).toFixed(2)} | ${b === undefined ? '—' : (s.rps / b).toFixed(2)} | ${s.errors} |`);
   }
   if (values.out !== undefined) writeFileSync(values.out, JSON.stringify({ date: new Date().toISOString(), cpu, summary, runs: Object.fromEntries(runs) }, null, 2));
