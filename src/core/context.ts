@@ -69,6 +69,11 @@ export class RequestContext {
   /** Per-route maximum body size in bytes (from limits, per-route overrides). */
   maxBodyBytes: number;
   private bodyPromise: Promise<Buffer> | undefined;
+  /**
+   * The parse of the body shared by the stages that read it (validate/body.ts owns its type). A
+   * field, not a WeakMap keyed by context: ephemeron entries per request showed up as GC time.
+   */
+  bodyParse: unknown;
 
   constructor(init: {
     id: string;

@@ -17,7 +17,7 @@ export type ParsedBody =
   | { readonly kind: 'text'; readonly mediaType: string; readonly value: string }
   | { readonly kind: 'binary'; readonly mediaType: string; readonly bytes: number };
 
-const cache = new WeakMap<RequestContext, Promise<ParsedBody>>();
+const NONE: ParsedBody = Object.freeze({ kind: 'none' });
 /** Without `stream`, each decode is independent: one decoder serves every request. */
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
@@ -53,9 +53,8 @@ function addField(target: Record<string, string | string[]>, name: string, value
 }
 
 async function parse(ctx: RequestContext, limits: JsonLimits): Promise<ParsedBody> {
-  if (!ctx.hasBody) return { kind: 'none' };
   const buf = await ctx.readBody();
-  if (buf.length === 0) return { kind: 'none' };
+  if (buf.length === 0) return NONE;
   const { type, charset, boundary } = mediaTypeOf(ctx.req.headers['content-type']);
   const textual = isJsonType(type) || type === 'application/x-www-form-urlencoded' || type.startsWith('text/') || type.endsWith('/xml') || type.endsWith('+xml');
   if (textual && charset !== undefined && charset !== 'utf-8' && charset !== 'utf8' && !(charset === 'us-ascii' && !isJsonType(type))) {
@@ -129,17 +128,15 @@ function parseMultipart(ctx: RequestContext, buf: Buffer, limits: JsonLimits): P
 }
 
 /**
- * The parsed body of this request (shared between stages; parsed at most once).
+ * The parsed body of this request (shared between stages; parsed at most once). Synchronous for a
+ * request without a body, so stages stay synchronous there.
  *
  * @example
  *   const body = await parsedBody(ctx, DEFAULT_JSON_LIMITS);
  *   if (body.kind === 'json') inspect(body.value);
  */
-export function parsedBody(ctx: RequestContext, limits: JsonLimits): Promise<ParsedBody> {
-  let p = cache.get(ctx);
-  if (p === undefined) {
-    p = parse(ctx, limits);
-    cache.set(ctx, p);
-  }
-  return p;
+export function parsedBody(ctx: RequestContext, limits: JsonLimits): ParsedBody | Promise<ParsedBody> {
+  if (!ctx.hasBody) return NONE;
+  ctx.bodyParse ??= parse(ctx, limits);
+  return ctx.bodyParse as Promise<ParsedBody>;
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { RampartError } from '../../core/errors.js';
+import type { RequestContext } from '../../core/context.js';
 import { WafEngine, type Input } from '../../waf/engine.js';
 import { headerInputs, jsonInputs, pathInputs, queryInputs } from '../../waf/inputs.js';
 import { FAMILIES, RULES, type RuleId } from '../../waf/rules.js';
@@ -71,40 +72,46 @@ export const wafStage = defineStage({
       exclusions: options.exclusions.map((e) => ({ fields: e.fields, rules: e.rules as RuleId[] })),
       budgetMs: options.budgetMs,
     });
+    const check = (ctx: RequestContext, body: ParsedBody): void => {
+      function* inputs(): Generator<Input> {
+        yield* pathInputs(ctx.rawPath);
+        yield* queryInputs(ctx.query);
+        if (options.inspectHeaders) yield* headerInputs(ctx.req.headers);
+        yield* bodyInputs(body);
+      }
+      const verdict = engine.inspect(inputs());
+      if (verdict.overBudget) {
+        ctx.emit({ type: 'waf.incomplete', severity: 'medium', source: 'waf', code: 'RAMPART_INSPECTION_INCOMPLETE', reason: `inspection exceeded ${options.budgetMs} ms` });
+        if (options.mode === 'block') throw new RampartError('RAMPART_INSPECTION_INCOMPLETE', 'The request could not be inspected in time.', { reason: `inspection budget of ${options.budgetMs} ms exceeded` });
+        return;
+      }
+      if (!verdict.attack) return;
+      const families = [...new Set(verdict.matches.map((m) => m.family))];
+      const locations = [...new Set(verdict.matches.map((m) => m.field.replace(/[^\w.[\]-]/g, '?')))];
+      ctx.emit({
+        type: options.mode === 'block' ? 'waf.blocked' : 'waf.detected',
+        severity: 'high',
+        source: 'waf',
+        code: 'RAMPART_INJECTION_DETECTED',
+        reason: `${families.join(', ')} in ${locations.join(', ')}`,
+        data: { mode: options.mode, score: verdict.score, matches: verdict.matches.map((m) => ({ rule: m.rule, family: m.family, location: m.location, field: m.field, score: m.score })) },
+      });
+      if (options.mode === 'block') {
+        // The client learns the family and the field, never its own payload echoed back.
+        throw new RampartError('RAMPART_INJECTION_DETECTED', `Possible ${families.join(', ')} injection in ${locations.slice(0, 3).join(', ')}.`, {
+          reason: `rules ${verdict.matches.map((m) => m.rule).join(', ')} (score ${verdict.score})`,
+        });
+      }
+    };
     return {
       name: 'waf',
       phase: 'inspect',
-      async handle(ctx) {
-        const body = await parsedBody(ctx, options.limits);
-        function* inputs(): Generator<Input> {
-          yield* pathInputs(ctx.rawPath);
-          yield* queryInputs(ctx.query);
-          if (options.inspectHeaders) yield* headerInputs(ctx.req.headers);
-          yield* bodyInputs(body);
-        }
-        const verdict = engine.inspect(inputs());
-        if (verdict.overBudget) {
-          ctx.emit({ type: 'waf.incomplete', severity: 'medium', source: 'waf', code: 'RAMPART_INSPECTION_INCOMPLETE', reason: `inspection exceeded ${options.budgetMs} ms` });
-          if (options.mode === 'block') throw new RampartError('RAMPART_INSPECTION_INCOMPLETE', 'The request could not be inspected in time.', { reason: `inspection budget of ${options.budgetMs} ms exceeded` });
-          return;
-        }
-        if (!verdict.attack) return;
-        const families = [...new Set(verdict.matches.map((m) => m.family))];
-        const locations = [...new Set(verdict.matches.map((m) => m.field.replace(/[^\w.[\]-]/g, '?')))];
-        ctx.emit({
-          type: options.mode === 'block' ? 'waf.blocked' : 'waf.detected',
-          severity: 'high',
-          source: 'waf',
-          code: 'RAMPART_INJECTION_DETECTED',
-          reason: `${families.join(', ')} in ${locations.join(', ')}`,
-          data: { mode: options.mode, score: verdict.score, matches: verdict.matches.map((m) => ({ rule: m.rule, family: m.family, location: m.location, field: m.field, score: m.score })) },
-        });
-        if (options.mode === 'block') {
-          // The client learns the family and the field, never its own payload echoed back.
-          throw new RampartError('RAMPART_INJECTION_DETECTED', `Possible ${families.join(', ')} injection in ${locations.slice(0, 3).join(', ')}.`, {
-            reason: `rules ${verdict.matches.map((m) => m.rule).join(', ')} (score ${verdict.score})`,
-          });
-        }
+      // Synchronous when the request has no body: no promise, no microtask.
+      handle(ctx) {
+        const body = parsedBody(ctx, options.limits);
+        if (body instanceof Promise) return body.then((b) => check(ctx, b));
+        check(ctx, body);
+        return undefined;
       },
     };
   },
