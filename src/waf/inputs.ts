@@ -31,25 +31,33 @@ export function parseQuery(query: string): Array<[string, string]> {
   return out;
 }
 
+/*
+ * The collectors below append to `out` (and return it) rather than being generators: under load a
+ * generator object per request, closing over the request, kept request state alive across young
+ * collections (promoted ~10 MB per scavenge on waf routes; scavenges of 4–16 ms instead of ~1 ms).
+ */
+
 /** Query parameter names and values. */
-export function* queryInputs(query: string): Generator<Input> {
+export function queryInputs(query: string, out: Input[] = []): Input[] {
   for (const [name, value] of parseQuery(query)) {
-    yield { location: 'key', field: `query.${name.slice(0, 64)}`, value: name };
-    yield { location: 'query', field: `query.${name.slice(0, 64)}`, value };
+    out.push({ location: 'key', field: `query.${name.slice(0, 64)}`, value: name });
+    out.push({ location: 'query', field: `query.${name.slice(0, 64)}`, value });
   }
+  return out;
 }
 
 /** Decoded path segments (the router already refused dot segments and encoded slashes). */
-export function* pathInputs(rawPath: string): Generator<Input> {
+export function pathInputs(rawPath: string, out: Input[] = []): Input[] {
   const segments = rawPath.split('/');
   for (let i = 1; i < segments.length; i++) {
     const seg = segments[i]!;
-    if (seg !== '') yield { location: 'path', field: `path[${i - 1}]`, value: percentDecode(seg) };
+    if (seg !== '') out.push({ location: 'path', field: `path[${i - 1}]`, value: percentDecode(seg) });
   }
+  return out;
 }
 
 /** Header values worth inspecting, and each cookie. */
-export function* headerInputs(headers: Readonly<Record<string, string | string[] | undefined>>): Generator<Input> {
+export function headerInputs(headers: Readonly<Record<string, string | string[] | undefined>>, out: Input[] = []): Input[] {
   for (const name in headers) {
     const v = headers[name];
     if (v === undefined) continue;
@@ -57,30 +65,33 @@ export function* headerInputs(headers: Readonly<Record<string, string | string[]
       for (const pair of (Array.isArray(v) ? v.join('; ') : v).split(';')) {
         const eq = pair.indexOf('=');
         const cname = (eq === -1 ? pair : pair.slice(0, eq)).trim();
-        yield { location: 'key', field: `cookie.${cname.slice(0, 64)}`, value: cname };
-        if (eq !== -1) yield { location: 'cookie', field: `cookie.${cname.slice(0, 64)}`, value: pair.slice(eq + 1).trim() };
+        out.push({ location: 'key', field: `cookie.${cname.slice(0, 64)}`, value: cname });
+        if (eq !== -1) out.push({ location: 'cookie', field: `cookie.${cname.slice(0, 64)}`, value: pair.slice(eq + 1).trim() });
       }
       continue;
     }
     if (SKIPPED_HEADERS.has(name) || name.startsWith('sec-')) continue;
-    for (const value of Array.isArray(v) ? v : [v]) yield { location: 'header', field: `header.${name}`, value };
+    if (Array.isArray(v)) for (const value of v) out.push({ location: 'header', field: `header.${name}`, value });
+    else out.push({ location: 'header', field: `header.${name}`, value: v });
   }
+  return out;
 }
 
 /** Every object key and string (numbers cannot carry injections) of a parsed JSON value. */
-export function* jsonInputs(value: unknown, field = 'body'): Generator<Input> {
+export function jsonInputs(value: unknown, field = 'body', out: Input[] = []): Input[] {
   const stack: Array<[unknown, string]> = [[value, field]];
   while (stack.length > 0) {
     const [v, f] = stack.pop()!;
-    if (typeof v === 'string') yield { location: 'body', field: f, value: v };
+    if (typeof v === 'string') out.push({ location: 'body', field: f, value: v });
     else if (Array.isArray(v)) {
       for (let i = v.length - 1; i >= 0; i--) stack.push([v[i], `${f}[${i}]`]);
     } else if (v !== null && typeof v === 'object') {
       for (const [k, child] of Object.entries(v)) {
         const cf = `${f}.${k.slice(0, 64)}`;
-        yield { location: 'key', field: cf, value: k };
+        out.push({ location: 'key', field: cf, value: k });
         stack.push([child, cf]);
       }
     }
   }
+  return out;
 }

@@ -34,18 +34,18 @@ const wafOptions = z
   })
   .strict();
 
-function* bodyInputs(body: ParsedBody): Generator<Input> {
+function bodyInputs(body: ParsedBody, out: Input[]): void {
   switch (body.kind) {
     case 'json':
-      yield* jsonInputs(body.value);
+      jsonInputs(body.value, 'body', out);
       return;
     case 'form':
     case 'multipart':
-      yield* jsonInputs(body.value);
-      if (body.kind === 'multipart') for (const f of body.files) yield { location: 'body', field: `body.${f.field}.filename`, value: f.filename };
+      jsonInputs(body.value, 'body', out);
+      if (body.kind === 'multipart') for (const f of body.files) out.push({ location: 'body', field: `body.${f.field}.filename`, value: f.filename });
       return;
     case 'text':
-      yield { location: 'body', field: 'body', value: body.value };
+      out.push({ location: 'body', field: 'body', value: body.value });
       return;
     default:
   }
@@ -73,13 +73,11 @@ export const wafStage = defineStage({
       budgetMs: options.budgetMs,
     });
     const check = (ctx: RequestContext, body: ParsedBody): void => {
-      function* inputs(): Generator<Input> {
-        yield* pathInputs(ctx.rawPath);
-        yield* queryInputs(ctx.query);
-        if (options.inspectHeaders) yield* headerInputs(ctx.req.headers);
-        yield* bodyInputs(body);
-      }
-      const verdict = engine.inspect(inputs());
+      const inputs = pathInputs(ctx.rawPath);
+      queryInputs(ctx.query, inputs);
+      if (options.inspectHeaders) headerInputs(ctx.req.headers, inputs);
+      bodyInputs(body, inputs);
+      const verdict = engine.inspect(inputs);
       if (verdict.overBudget) {
         ctx.emit({ type: 'waf.incomplete', severity: 'medium', source: 'waf', code: 'RAMPART_INSPECTION_INCOMPLETE', reason: `inspection exceeded ${options.budgetMs} ms` });
         if (options.mode === 'block') throw new RampartError('RAMPART_INSPECTION_INCOMPLETE', 'The request could not be inspected in time.', { reason: `inspection budget of ${options.budgetMs} ms exceeded` });
