@@ -15,16 +15,14 @@
  * Options: --iterations N (10,000 per case), --rounds N (5; the median is reported), --only TEXT
  * (the cases whose label contains TEXT, e.g. to profile one with `node --cpu-prof --import tsx`).
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { parseConfigText } from '../src/config/load.js';
-import { RequestContext } from '../src/core/context.js';
 import type { Services } from '../src/core/services.js';
 import type { ResponseHead, Stage } from '../src/core/stage.js';
 import { openapiStage } from '../src/stages/openapi/openapi.js';
 import { ROOT } from '../test/helpers/gateway.js';
+import { requestContext as context } from '../test/helpers/request-context.js';
 
 const { values } = parseArgs({ options: { iterations: { type: 'string', default: '10000' }, rounds: { type: 'string', default: '5' }, only: { type: 'string', default: '' } } });
 const ITERATIONS = Number(values.iterations);
@@ -55,22 +53,6 @@ const postBody = Buffer.from(JSON.stringify({ name: "Rex O'Malley", species: 'do
 const listBody = Buffer.from(JSON.stringify({ items: [{ id: 1, name: 'Rex', species: 'dog', owner: 'alice', createdAt: new Date(0).toISOString() }], total: 1 }));
 const browser = { host: '127.0.0.1:8443', 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36', accept: 'application/json' };
 
-function context(method: string, target: string, headers: Record<string, string>, body?: Buffer): RequestContext {
-  // A request as the HTTP server hands it over: a readable stream with a method and headers.
-  const req = Object.assign(body === undefined ? {} : Readable.from([body]), { method, headers, socket: {} }) as unknown as IncomingMessage;
-  const q = target.indexOf('?');
-  return new RequestContext({
-    id: 'bench',
-    req,
-    res: {} as ServerResponse,
-    secure: true,
-    peerIp: '127.0.0.1',
-    host: '127.0.0.1',
-    rawPath: q === -1 ? target : target.slice(0, q),
-    query: q === -1 ? '' : target.slice(q + 1),
-    maxBodyBytes: 1 << 20,
-  });
-}
 
 async function getPets(): Promise<void> {
   const ctx = context('GET', '/pets?q=rex&limit=10', browser);

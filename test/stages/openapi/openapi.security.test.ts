@@ -2,10 +2,8 @@
  * The openapi stage driven through its hooks (no network): write-only properties in responses,
  * parameters described with `content`, and the stage's synchronous path for bodiless requests.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../../src/config/load.js';
@@ -14,6 +12,7 @@ import type { Services } from '../../../src/core/services.js';
 import type { ResponseHead, Stage } from '../../../src/core/stage.js';
 import { openapiStage } from '../../../src/stages/openapi/openapi.js';
 import { tempDir } from '../../helpers/gateway.js';
+import { requestContext as context } from '../../helpers/request-context.js';
 
 const dir = tempDir('rampart-openapi-stage-');
 writeFileSync(
@@ -116,22 +115,6 @@ const filter = await stageWith('responses: filter');
 const enforce = await stageWith('responses: enforce');
 const shallow = await stageWith('limits: { maxDepth: 2 }');
 
-function context(method: string, target: string, headers: Record<string, string> = {}, body?: string): RequestContext {
-  const all = body === undefined ? headers : { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), ...headers };
-  const req = Object.assign(body === undefined ? {} : Readable.from([Buffer.from(body)]), { method, headers: all, socket: {} }) as unknown as IncomingMessage;
-  const q = target.indexOf('?');
-  return new RequestContext({
-    id: 't',
-    req,
-    res: {} as ServerResponse,
-    secure: true,
-    peerIp: '127.0.0.1',
-    host: 'localhost',
-    rawPath: q === -1 ? target : target.slice(0, q),
-    query: q === -1 ? '' : target.slice(q + 1),
-    maxBodyBytes: 1 << 20,
-  });
-}
 
 /** Runs the request side; resolves to the validation detail, or undefined when the request passes. */
 async function request(stage: Stage, method: string, target: string, headers?: Record<string, string>, body?: string): Promise<string | undefined> {
