@@ -12,7 +12,7 @@ import type { ResponseHead, Stage } from '../core/stage.js';
 import type { UpstreamConfig } from '../config/schema.js';
 import { applySecurityHeaders, sendProblem, STRIPPED_RESPONSE_HEADERS, type ResponsePolicy } from './respond.js';
 import { forwardedNode } from './forwarding.js';
-import { UpstreamError, UpstreamPool, type Exchange, type HeaderRecord, type ResponseHandler, type UpstreamRequest } from './upstream-client.js';
+import { addHeader, UpstreamError, UpstreamPool, type Exchange, type HeaderRecord, type ResponseHandler, type UpstreamRequest } from './upstream-client.js';
 
 /** Request headers never forwarded: hop-by-hop, and forwarding headers we set ourselves. */
 const STRIPPED_REQUEST_HEADERS: ReadonlySet<string> = new Set([
@@ -59,20 +59,22 @@ export function createUpstream(name: string, url: string, config: UpstreamConfig
   return { name, pool, basePath, host: parsed.host, config };
 }
 
+/** The field names a `Connection` header lists: hop-by-hop too (RFC 9110 §7.6.1). */
+function hopByHop(connection: string | string[] | undefined): ReadonlySet<string> | undefined {
+  if (connection === undefined) return undefined;
+  return new Set(String(connection).toLowerCase().split(',').map((s) => s.trim()));
+}
+
 /** Builds the upstream request headers from the client's. */
 function upstreamHeaders(ctx: RequestContext, upstream: Upstream, peerTrusted: boolean): HeaderRecord {
   const out: HeaderRecord = {};
   const raw = ctx.req.rawHeaders;
-  const connectionTokens = ctx.req.headers.connection;
-  const listed = connectionTokens !== undefined ? new Set(connectionTokens.toLowerCase().split(',').map((s) => s.trim())) : undefined;
+  const listed = hopByHop(ctx.req.headers.connection);
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!.toLowerCase();
     // x-rampart-* carry the verified identity upstream: a client never sets them itself.
     if (STRIPPED_REQUEST_HEADERS.has(name) || listed?.has(name) || name.startsWith('x-rampart-')) continue;
-    const prev = out[name];
-    if (prev === undefined) out[name] = raw[i + 1]!;
-    else if (Array.isArray(prev)) prev.push(raw[i + 1]!);
-    else out[name] = [prev, raw[i + 1]!];
+    addHeader(out, name, raw[i + 1]!);
   }
   const h = ctx.req.headers;
   const proto = ctx.secure ? 'https' : 'http';
@@ -172,9 +174,7 @@ class ProxyHandler implements ResponseHandler {
 
   onHead(statusCode: number, upstreamHeaders: HeaderRecord): void {
     const headers: HeaderRecord = {};
-    const connection = upstreamHeaders['connection'];
-    // Fields the upstream names in Connection are hop-by-hop too (RFC 9110 §7.6.1).
-    const listed = connection !== undefined ? new Set(String(connection).toLowerCase().split(',').map((s) => s.trim())) : undefined;
+    const listed = hopByHop(upstreamHeaders['connection']);
     for (const name in upstreamHeaders) {
       if (STRIPPED_RESPONSE_HEADERS.has(name) || listed?.has(name)) continue;
       const v = upstreamHeaders[name];

@@ -199,9 +199,12 @@ class Connection {
   /** Starts `ex` on this connection (new or idle). */
   start(ex: ExchangeImpl): void {
     const { req } = ex;
+    const body = req.body;
+    const streamed = body !== null && !Buffer.isBuffer(body);
+    const chunked = streamed && req.headers['content-length'] === undefined;
     let head: string;
     try {
-      head = requestHead(req);
+      head = requestHead(req, chunked);
     } catch (err) {
       ex.fail(err as Error);
       if (this.phase === 'connecting' || !this.pool.reuse(this)) this.destroy(undefined);
@@ -211,16 +214,15 @@ class Connection {
     ex.conn = this;
     this.sent = false;
     this.status = 0;
-    const body = req.body;
-    if (body === null || Buffer.isBuffer(body)) {
+    if (streamed) {
+      this.socket.write(head, 'latin1');
+      this.pipeBody(body, chunked);
+    } else {
       this.socket.cork();
       this.socket.write(head, 'latin1');
       if (body !== null && body.length > 0) this.socket.write(body);
       this.socket.uncork();
       this.sent = true;
-    } else {
-      this.socket.write(head, 'latin1');
-      this.pipeBody(body, req.headers['content-length'] === undefined);
     }
     if (this.phase === 'connecting') return;
     if (this.socket.isPaused()) this.socket.resume(); // the previous response may have paused it
@@ -287,14 +289,7 @@ class Connection {
     this.phase = 'body';
     this.arm(this.options.bodyTimeoutMs);
     const headers: HeaderRecord = {};
-    for (let i = 0; i < pairs.length; i += 2) {
-      const name = pairs[i]!.toLowerCase();
-      const value = pairs[i + 1]!;
-      const prev = headers[name];
-      if (prev === undefined) headers[name] = value;
-      else if (typeof prev === 'string') headers[name] = [prev, value];
-      else prev.push(value);
-    }
+    for (let i = 0; i < pairs.length; i += 2) addHeader(headers, pairs[i]!.toLowerCase(), pairs[i + 1]!);
     ex.handler.onHead(statusCode, headers);
     return ex.req.method === 'HEAD' || statusCode === 304 ? 1 : 0;
   };
@@ -394,8 +389,14 @@ class Connection {
   }
 }
 
-/** The request line and header block; throws on anything that could split the request. */
-function requestHead(req: UpstreamRequest): string {
+/** One header line; throws on a name or value that could split the request. */
+function headerLine(name: string, value: string): string {
+  if (INVALID_VALUE.test(value)) throw new UpstreamError('UPSTREAM_INVALID_REQUEST', `invalid characters in the ${name} header`);
+  return `${name}: ${value}\r\n`;
+}
+
+/** The request line and header block (`chunked`: a streamed body of unknown length follows). */
+function requestHead(req: UpstreamRequest, chunked: boolean): string {
   if (!TOKEN.test(req.method)) throw new UpstreamError('UPSTREAM_INVALID_REQUEST', 'invalid method');
   if (INVALID_TARGET.test(req.path) || req.path[0] !== '/') throw new UpstreamError('UPSTREAM_INVALID_REQUEST', 'invalid request target');
   let head = `${req.method} ${req.path} HTTP/1.1\r\n`;
@@ -403,20 +404,20 @@ function requestHead(req: UpstreamRequest): string {
   for (const name in headers) {
     if (!TOKEN.test(name)) throw new UpstreamError('UPSTREAM_INVALID_REQUEST', 'invalid header name');
     const value = headers[name]!;
-    if (typeof value === 'string') {
-      if (INVALID_VALUE.test(value)) throw new UpstreamError('UPSTREAM_INVALID_REQUEST', `invalid characters in the ${name} header`);
-      head += `${name}: ${value}\r\n`;
-    } else {
-      for (const v of value) {
-        if (INVALID_VALUE.test(v)) throw new UpstreamError('UPSTREAM_INVALID_REQUEST', `invalid characters in the ${name} header`);
-        head += `${name}: ${v}\r\n`;
-      }
-    }
+    if (typeof value === 'string') head += headerLine(name, value);
+    else for (const v of value) head += headerLine(name, v);
   }
-  const body = req.body;
-  if (body !== null && !Buffer.isBuffer(body) && headers['content-length'] === undefined) head += 'transfer-encoding: chunked\r\n';
-  else if (body === null && PAYLOAD_METHODS.has(req.method) && headers['content-length'] === undefined) head += 'content-length: 0\r\n';
+  if (chunked) head += 'transfer-encoding: chunked\r\n';
+  else if (req.body === null && PAYLOAD_METHODS.has(req.method) && headers['content-length'] === undefined) head += 'content-length: 0\r\n';
   return `${head}\r\n`;
+}
+
+/** Adds a field to a header record, repeated fields as arrays in order. */
+export function addHeader(headers: HeaderRecord, name: string, value: string): void {
+  const prev = headers[name];
+  if (prev === undefined) headers[name] = value;
+  else if (typeof prev === 'string') headers[name] = [prev, value];
+  else prev.push(value);
 }
 
 /** Keep-alive connections to one origin. */
