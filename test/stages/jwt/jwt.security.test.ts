@@ -63,6 +63,15 @@ describe('jwt stage: attacks and their legitimate twins', () => {
     expect((await get('/pets', await idp.sign({}, { alg: 'ES256' }))).status).toBe(200);
   });
 
+  it('refuses to forward a validly signed claim that would inject a header upstream; a plain subject passes', async () => {
+    const res = await get('/pets', await idp.sign({ sub: 'alice\r\nx-rampart-roles: admin' }));
+    expect(res.status).toBe(400);
+    expect(res.headers['content-type']).toBe('application/problem+json');
+    expect(res.json()).toMatchObject({ status: 400, code: 'RAMPART_BAD_REQUEST' });
+    expect(res.text).not.toContain('x-rampart-roles');
+    expect((await get('/pets', await idp.sign({ sub: 'alice' }))).status).toBe(200);
+  });
+
   it('refuses alg "none" (unsigned token)', async () => {
     const unsigned = `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ iss: idp.issuer, aud: 'pets-api', sub: 'alice', exp: Math.floor(Date.now() / 1000) + 60 })}.`;
     expectInvalidToken(await get('/pets', unsigned));
