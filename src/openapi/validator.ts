@@ -60,7 +60,7 @@ export interface Operation {
   readonly paramValidators: Partial<Record<ParamSpec['in'], ValidateFunction>>;
   readonly body: CompiledBody | undefined;
   /** status ('200', '2XX', 'default') → JSON response filter/validator. */
-  readonly responses: ReadonlyMap<string, ValidateFunction>;
+  readonly responses: ReadonlyMap<string, ResponseFilter>;
 }
 
 interface PathEntry {
@@ -205,6 +205,58 @@ function fail(detail: string): RampartError {
 }
 
 /**
+ * Filters a parsed response body in place down to what the document declares, then validates what
+ * is left: returns the first remaining error, or undefined when the body conforms.
+ */
+export type ResponseFilter = (value: unknown) => ErrorObject | undefined;
+
+/** Most removal rounds: removing a property can change which `anyOf`/`oneOf` branch matches. */
+const FILTER_ROUNDS = 8;
+
+/**
+ * Why not Ajv's `removeAdditional: 'all'`: it removes every property not listed in the `properties`
+ * of the schema being applied, so an `allOf` of a base and an extension loses the extension's
+ * fields, and a map (`additionalProperties: {…}`) is emptied: silent data loss for legitimate
+ * responses. Here objects are closed with `unevaluatedProperties: false` (composition-aware:
+ * properties any applied subschema evaluates are kept) and only the properties the validator
+ * reports as undeclared are deleted; write-only ones go through the `writeOnly` keyword.
+ */
+function responseFilter(validate: ValidateFunction): ResponseFilter {
+  return (value) => {
+    for (let round = 0; round < FILTER_ROUNDS; round++) {
+      if (validate(value)) return undefined;
+      const errors = validate.errors!;
+      let removed = false;
+      for (const e of errors) {
+        const name = e.keyword === 'unevaluatedProperties' ? e.params.unevaluatedProperty : e.keyword === 'additionalProperties' ? e.params.additionalProperty : undefined;
+        if (typeof name !== 'string') continue;
+        const parent = atInstancePath(value, e.instancePath);
+        if (parent !== undefined && Object.hasOwn(parent, name)) {
+          delete parent[name];
+          removed = true;
+        }
+      }
+      if (!removed) return errors.find((e) => e.keyword !== 'unevaluatedProperties' && e.keyword !== 'additionalProperties') ?? errors[0];
+    }
+    return validate(value) ? undefined : validate.errors![0];
+  };
+}
+
+/** The object at an Ajv instance path (a JSON pointer into the data), or undefined. */
+function atInstancePath(value: unknown, path: string): Record<string, unknown> | undefined {
+  let node = value;
+  if (path !== '') {
+    for (const raw of path.slice(1).split('/')) {
+      if (typeof node !== 'object' || node === null) return undefined;
+      const token = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+      if (!Object.hasOwn(node, token)) return undefined;
+      node = (node as Record<string, unknown>)[token];
+    }
+  }
+  return typeof node === 'object' && node !== null && !Array.isArray(node) ? (node as Record<string, unknown>) : undefined;
+}
+
+/**
  * The compiled document.
  *
  * @example
@@ -222,13 +274,15 @@ export class Contract {
     const requestDoc = structuredClone(api.doc);
     if (!options.allowUnknownProperties) closeObjects(requestDoc);
     notRequiredWhen(requestDoc, 'readOnly');
+    // Responses: objects are closed the same way, and what the closure reports is removed (see filterResponse).
     const responseDoc = structuredClone(api.doc);
+    closeObjects(responseDoc);
     notRequiredWhen(responseDoc, 'writeOnly');
-    // Responses: strict checking of the body, then undeclared properties are dropped (removeAdditional).
     const common = { strict: false, allErrors: false, validateSchema: false, discriminator: false, logger: false } as const;
     const request = new Ajv2020({ ...common });
     const form = new Ajv2020({ ...common, coerceTypes: 'array' });
-    const response = new Ajv2020({ ...common, removeAdditional: 'all' });
+    // Every error at once: each undeclared property is one error to act on.
+    const response = new Ajv2020({ ...common, allErrors: true });
     for (const ajv of [request, form, response]) {
       addFormats(ajv);
       // OpenAPI's file formats: the bytes are not JSON, the upload stage inspects them.
@@ -323,7 +377,7 @@ export class Contract {
           content.sort((a, b) => Number(a.range.includes('*')) - Number(b.range.includes('*')) || Number(a.range === '*/*') - Number(b.range === '*/*'));
           body = { required: rb.node.required === true, content };
         }
-        const responses = new Map<string, ValidateFunction>();
+        const responses = new Map<string, ResponseFilter>();
         if (isObject(op.responses)) {
           for (const [status, rawResp] of Object.entries(op.responses)) {
             const r = deref(doc, rawResp, `${opPtr}/responses/${pointerToken(status)}`);
@@ -331,7 +385,7 @@ export class Contract {
             const jsonType = Object.keys(r.node.content).find((t) => isJsonType(t.toLowerCase().split(';')[0]!.trim()));
             if (jsonType === undefined) continue;
             const media = r.node.content[jsonType];
-            if (isObject(media) && isObject(media.schema)) responses.set(status.toUpperCase(), response.compile(ref(`${r.pointer}/content/${pointerToken(jsonType)}/schema`)));
+            if (isObject(media) && isObject(media.schema)) responses.set(status.toUpperCase(), responseFilter(response.compile(ref(`${r.pointer}/content/${pointerToken(jsonType)}/schema`))));
           }
         }
         const id = typeof op.operationId === 'string' ? op.operationId : `${method.toUpperCase()} ${template}`;
@@ -478,7 +532,7 @@ export class Contract {
   }
 
   /** The response filter for a status code (`201`, then `2XX`, then `default`). */
-  responseValidator(op: Operation, status: number): ValidateFunction | undefined {
+  responseValidator(op: Operation, status: number): ResponseFilter | undefined {
     return op.responses.get(String(status)) ?? op.responses.get(`${String(status)[0]}XX`) ?? op.responses.get('DEFAULT');
   }
 }

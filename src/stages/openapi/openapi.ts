@@ -138,25 +138,26 @@ export const openapiStage = defineStage({
       },
       onResponseBody(ctx, head, buf) {
         const op = operations.get(ctx);
-        const validate = op === undefined ? undefined : contract.responseValidator(op, head.statusCode);
-        if (validate === undefined || buf.length === 0) return buf;
+        const filter = op === undefined ? undefined : contract.responseValidator(op, head.statusCode);
+        if (filter === undefined || buf.length === 0) return buf;
         let value: unknown;
         try {
           value = parseJsonStrict(buf.toString('utf8'), responseLimits);
         } catch {
-          if (options.responses === 'enforce') throw new RampartError('RAMPART_UPSTREAM_BAD_RESPONSE', 'The upstream response does not match the API contract.', { reason: 'response body is not valid JSON' });
-          return buf;
+          // Declared JSON that the strict parser refuses (duplicate keys, past the limits…) cannot be
+          // filtered; passing it on unfiltered could leak what filtering exists to remove. Fail closed.
+          throw new RampartError('RAMPART_UPSTREAM_BAD_RESPONSE', 'The upstream response does not match the API contract.', { reason: 'response body is not valid JSON; it could not be filtered' });
         }
-        // Validation only ever deletes properties (undeclared, write-only): a count tells whether it did.
+        // Filtering only ever deletes properties (undeclared, write-only): a count tells whether it did.
         const before = countProperties(value);
-        const ok = validate(value);
+        const error = filter(value);
         const changed = countProperties(value) !== before;
         if (changed) {
           const removed = removedPaths(parseJsonStrict(buf.toString('utf8'), responseLimits), value, 'body', []);
           ctx.emit({ type: 'response.leak', severity: 'medium', source: 'openapi', reason: `upstream sent ${removed.length} undeclared or write-only propert${removed.length === 1 ? 'y' : 'ies'}`, data: { operation: op!.id, removed: removed.slice(0, 50) } });
         }
-        if (!ok && options.responses === 'enforce') {
-          throw new RampartError('RAMPART_UPSTREAM_BAD_RESPONSE', 'The upstream response does not match the API contract.', { reason: describeError('response', validate.errors![0]!) });
+        if (error !== undefined && options.responses === 'enforce') {
+          throw new RampartError('RAMPART_UPSTREAM_BAD_RESPONSE', 'The upstream response does not match the API contract.', { reason: describeError('response', error) });
         }
         return changed ? Buffer.from(JSON.stringify(value)) : buf;
       },

@@ -58,6 +58,11 @@ paths:
         - { name: prefs, in: cookie, content: { application/json: { schema: { type: object, additionalProperties: false, properties: { theme: { enum: [dark, light] } } } } } }
       responses:
         '200': { description: ok, content: { application/json: { schema: { $ref: '#/components/schemas/User' } } } }
+  /pets/{id}:
+    get:
+      parameters: [{ name: id, in: path, required: true, schema: { type: integer } }]
+      responses:
+        '200': { description: ok, content: { application/json: { schema: { $ref: '#/components/schemas/Pet' } } } }
   /tokens:
     get:
       responses:
@@ -73,6 +78,18 @@ paths:
       responses: { '204': { description: none } }
 components:
   schemas:
+    Animal:
+      type: object
+      required: [id]
+      properties: { id: { type: integer }, name: { type: string } }
+    Pet:
+      allOf:
+        - $ref: '#/components/schemas/Animal'
+        - type: object
+          properties:
+            species: { type: string }
+            labels: { type: object, additionalProperties: { type: string } }
+            owner: { type: object, properties: { name: { type: string } } }
     User:
       type: object
       additionalProperties: false
@@ -139,6 +156,33 @@ async function respond(stage: Stage, target: string, status: number, upstream: u
 
 const json = (buf: Buffer): unknown => JSON.parse(buf.toString('utf8'));
 const ctx = { 'x-context': '{"tenant":"acme"}' };
+
+describe('response filtering keeps what composed schemas and maps declare', () => {
+  it('keeps the fields of every allOf member and every map entry; removes only what none declares', async () => {
+    const pet = { id: 7, name: 'Rex', species: 'dog', labels: { colour: 'brown', chip: 'A-1' }, owner: { name: 'alice' } };
+    const clean = await respond(filter, '/pets/7', 200, pet);
+    expect(clean.sent).toBe(clean.original);
+    expect(clean.ctx.events).toEqual([]);
+    // The attack twin: an upstream leaking internal fields at the top level and inside a nested object.
+    const { ctx, sent } = await respond(enforce, '/pets/7', 200, { ...pet, internalNotes: 'vip', owner: { name: 'alice', email: 'a@example.com' } });
+    expect(json(sent)).toEqual(pet);
+    expect([...(ctx.events[0]?.data?.removed as string[])].sort()).toEqual(['body.internalNotes', 'body.owner.email']);
+  });
+
+  it('a map value of the wrong type is an invalid response, not a reason to drop the map', async () => {
+    await expect(respond(enforce, '/pets/7', 200, { id: 7, labels: { colour: 5 } })).rejects.toMatchObject({ code: 'RAMPART_UPSTREAM_BAD_RESPONSE' });
+  });
+
+  it('a declared-JSON response the strict parser refuses is never passed on unfiltered', async () => {
+    const ctx = context('GET', '/pets/7', { 'x-context': '{"tenant":"acme"}' });
+    await filter.handle!(ctx);
+    const head: ResponseHead = { statusCode: 200, headers: { 'content-type': 'application/json' } };
+    filter.onResponseHead!(ctx, head);
+    // Duplicate keys: one reader sees the first value, another the last; the leak hides in the twin.
+    const twin = Buffer.from('{"id":7,"name":"Rex","name":"Rex","secret":"s"}');
+    expect(() => filter.onResponseBody!(ctx, head, twin)).toThrow(expect.objectContaining({ code: 'RAMPART_UPSTREAM_BAD_RESPONSE', status: 502 }));
+  });
+});
 
 describe('writeOnly properties in responses', () => {
   it('removes a leaked password hash and records a response.leak event naming it', async () => {
