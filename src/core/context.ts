@@ -50,6 +50,13 @@ export class RequestContext {
   readonly events: SecurityEvent[] = [];
   /** Headers added to the upstream request. */
   readonly upstreamHeaders: Record<string, string> = {};
+  /**
+   * Client header fields (lower-case) not forwarded upstream: a credential the gateway verified
+   * and the upstream has no use for (an API key), so it cannot end up in the upstream's logs.
+   */
+  hiddenHeaders: string[] | undefined;
+  /** The query string sent upstream when a stage removed a parameter from it (else `query`). */
+  upstreamQuery: string | undefined;
   /** Headers added to the client response (also to problem responses). */
   readonly responseHeaders: Record<string, string> = {};
   /** The buffered request body, once a stage read it. */

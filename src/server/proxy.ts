@@ -70,10 +70,11 @@ function upstreamHeaders(ctx: RequestContext, upstream: Upstream, peerTrusted: b
   const out: HeaderRecord = {};
   const raw = ctx.req.rawHeaders;
   const listed = hopByHop(ctx.req.headers.connection);
+  const hidden = ctx.hiddenHeaders;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!.toLowerCase();
     // x-rampart-* carry the verified identity upstream: a client never sets them itself.
-    if (STRIPPED_REQUEST_HEADERS.has(name) || listed?.has(name) || name.startsWith('x-rampart-')) continue;
+    if (STRIPPED_REQUEST_HEADERS.has(name) || listed?.has(name) || name.startsWith('x-rampart-') || hidden?.includes(name)) continue;
     addHeader(out, name, raw[i + 1]!);
   }
   const h = ctx.req.headers;
@@ -129,7 +130,8 @@ export function forward(
   let path = ctx.rawPath;
   const strip = route.config.stripPrefix;
   if (strip !== undefined && path.startsWith(strip)) path = path.slice(strip.length) || '/';
-  path = upstream.basePath + path + (ctx.query !== '' ? `?${ctx.query}` : '');
+  const query = ctx.upstreamQuery ?? ctx.query;
+  path = upstream.basePath + path + (query !== '' ? `?${query}` : '');
 
   const headers = upstreamHeaders(ctx, upstream, peerTrusted);
   let body: UpstreamRequest['body'] = null;

@@ -17,11 +17,28 @@ const apiKeyOptions = z
     queryParam: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).optional(),
     /** Realm in the `WWW-Authenticate` challenge. */
     realm: z.string().regex(/^[\x20-\x7e]{1,64}$/).refine((r) => !r.includes('"') && !r.includes('\\'), 'no quotes or backslashes').default('rampart'),
+    /**
+     * Pass the verified key on to the upstream. Off by default: the upstream receives the identity
+     * (`X-Rampart-Consumer`…), and a key it never sees cannot leak from its logs or be replayed by it.
+     */
+    forwardKey: z.boolean().default(false),
   })
   .strict();
 
 /** Same answer whatever failed (no oracle): the reason only goes to the event and the log. */
 const INVALID_DETAIL = 'The API key is not valid.';
+
+/** `query` without every `name=…` pair (names compared decoded, as URLSearchParams reads them); other pairs keep their bytes. */
+function withoutParam(query: string, name: string): string {
+  return query
+    .split('&')
+    .filter((pair) => {
+      const eq = pair.indexOf('=');
+      const raw = eq === -1 ? pair : pair.slice(0, eq);
+      return new URLSearchParams(`${raw}=`).keys().next().value !== name;
+    })
+    .join('&');
+}
 
 function narrow(own: readonly string[], byKey: readonly string[] | null): readonly string[] {
   return byKey === null ? own : byKey.filter((s) => own.includes(s));
@@ -50,22 +67,31 @@ export const apiKeyStage = defineStage({
     }
     const identities = new WeakMap<ApiKeyRecord, { consumer: Consumer; identity: Identity }>();
 
-    const extract = (ctx: RequestContext): string | undefined => {
+    /** Where the key was found: the header field to hide, or the query parameter. */
+    type Found = { key: string; header: string } | { key: string; param: string };
+    const extract = (ctx: RequestContext): Found | undefined => {
       if (header !== undefined) {
         const v = ctx.req.headers[header];
-        if (typeof v === 'string') return v.trim();
+        if (typeof v === 'string') return { key: v.trim(), header };
       }
       const auth = ctx.req.headers.authorization;
       if (auth !== undefined && auth.length > 7 && auth.slice(0, 7).toLowerCase() === 'bearer ') {
         const token = auth.slice(7).trim();
         // Bearer tokens that are not ours (JWTs, OAuth tokens) belong to other methods.
-        if (token.startsWith('rk_')) return token;
+        if (token.startsWith('rk_')) return { key: token, header: 'authorization' };
       }
       if (options.queryParam !== undefined && ctx.query !== '') {
         const v = new URLSearchParams(ctx.query).get(options.queryParam);
-        if (v !== null) return v;
+        if (v !== null) return { key: v, param: options.queryParam };
       }
       return undefined;
+    };
+
+    /** Keeps the verified key from the upstream request (unless `forwardKey`). */
+    const hide = (ctx: RequestContext, found: Found): void => {
+      if (options.forwardKey) return;
+      if ('header' in found) (ctx.hiddenHeaders ??= []).push(found.header);
+      else ctx.upstreamQuery = withoutParam(ctx.upstreamQuery ?? ctx.query, found.param);
     };
 
     const identityOf = (key: ApiKeyRecord, consumer: Consumer): Identity => {
@@ -114,9 +140,10 @@ export const apiKeyStage = defineStage({
       phase: 'authenticate',
       challenge,
       handle(ctx) {
-        const presented = extract(ctx);
-        if (presented === undefined) return undefined;
-        const result = keys.check(presented);
+        const found = extract(ctx);
+        if (found === undefined) return undefined;
+        hide(ctx, found);
+        const result = keys.check(found.key);
         if (!(result instanceof Promise)) return apply(ctx, result);
         return result.then((r) => apply(ctx, r), unavailable);
       },

@@ -10,6 +10,7 @@ import { generateCredential } from '../../../src/keys/format.js';
 import { call, startGateway, TEST_LISTENERS, type TestGateway } from '../../helpers/gateway.js';
 import { adminCall, TEST_ADMIN_TOKEN } from '../../helpers/keys.js';
 import { dropSchema, testSchema } from '../../conformance/backends.js';
+import { startUpstream, type TestUpstream } from '../../helpers/upstream.js';
 
 const routes = (store: string, extra = ''): string => `${TEST_LISTENERS}
 store: "${store}"
@@ -124,6 +125,58 @@ describe('api_key security', () => {
     const res = await call(`${gw.https}/pets`, { headers: bearer(`rk_${'x'.repeat(4000)}`) });
     expect(res.status).toBe(401);
     expect(res.json().code).toBe('RAMPART_AUTH_INVALID_KEY');
+  });
+});
+
+describe('the verified key never reaches the upstream (unless forwardKey)', () => {
+  let gw: TestGateway;
+  let up: TestUpstream;
+  let key: string;
+
+  beforeAll(async () => {
+    up = await startUpstream();
+    const route = (id: string, stage: string): string => `
+  - id: ${id}
+    path: /${id}/**
+    upstream: echo
+    stages:
+      - ${stage}
+      - { type: authorize, anyAuthenticated: true }`;
+    gw = await withAdminToken(() =>
+      startGateway(`${TEST_LISTENERS}
+upstreams:
+  echo: { url: "${up.url}" }
+routes:${route('hdr', '{ type: api_key, header: X-API-Key }')}${route('qry', '{ type: api_key, queryParam: api_key }')}${route('fwd', '{ type: api_key, forwardKey: true }')}
+`),
+    );
+    await adminCall(gw.admin, 'POST', '/admin/v1/consumers', { name: 'echo-app', roles: ['reader'] });
+    key = (await newKey(gw.admin, 'echo-app')).key;
+  });
+  afterAll(async () => {
+    await gw.stop();
+    await up.close();
+  });
+
+  const last = (): TestUpstream['received'][number] => up.received[up.received.length - 1]!;
+
+  it('Bearer and header keys are removed; the upstream gets the identity and every other header', async () => {
+    expect((await call(`${gw.https}/hdr/a`, { headers: { ...bearer(key), 'x-trace': 't1' } })).status).toBe(200);
+    expect(last().headers.authorization).toBeUndefined();
+    expect(last().headers['x-rampart-consumer']).toBe('echo-app');
+    expect(last().headers['x-trace']).toBe('t1');
+    expect((await call(`${gw.https}/hdr/a`, { headers: { 'x-api-key': key } })).status).toBe(200);
+    expect(last().headers['x-api-key']).toBeUndefined();
+    expect(JSON.stringify(up.received)).not.toContain(key);
+  });
+
+  it('a key in the query string is removed; the other parameters keep their bytes and order', async () => {
+    expect((await call(`${gw.https}/qry/a?x=1&api_key=${key}&y=%41+b&api%5Fkey=${key}`)).status).toBe(200);
+    expect(last().url).toBe('/qry/a?x=1&y=%41+b');
+  });
+
+  it('forwardKey: true passes the key on (the legitimate twin for upstreams that need it)', async () => {
+    expect((await call(`${gw.https}/fwd/a`, { headers: bearer(key) })).status).toBe(200);
+    expect(last().headers.authorization).toBe(`Bearer ${key}`);
   });
 });
 
