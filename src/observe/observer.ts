@@ -65,7 +65,10 @@ export class Observer {
     this.alerts = new AlertDispatcher(o.alerts.sinks, { now: this.now, metrics: this.metrics, logger: this.logger, record: (e) => this.emit(e) });
     this.detectors = new Detectors(o.detectors, this.onDetection);
     // The async destination writes in 4 KiB chunks: on a quiet gateway lines would wait indefinitely.
-    this.logFlush = setInterval(() => this.logger.flush(), 1000);
+    this.logFlush = setInterval(() => {
+      this.accessLog.flush();
+      this.logger.flush();
+    }, 1000);
     this.logFlush.unref();
   }
 
@@ -165,6 +168,7 @@ export class Observer {
 
   async close(): Promise<void> {
     clearInterval(this.logFlush);
+    this.accessLog.flush();
     await this.alerts.close();
     await this.writer?.close();
     // Idempotent: a second stop must not end a PostgreSQL pool twice.
