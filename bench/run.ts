@@ -10,7 +10,9 @@
  * Options: --rounds N (3), --duration S (10), --warmup S (3: an unmeasured run per target first, so
  * JIT compilation and connection set-up stay out of the figures), --connections N (50), --out FILE (JSON results),
  * --stages (also single-stage variants: access log off, api_key, jwt, rate limits in memory and on
- * Redis, openapi, waf — each compared with Rampart's no-stage figure).
+ * Redis, openapi, waf — each compared with Rampart's no-stage figure), --floor (also three minimal
+ * Node.js proxies that only forward — bench/support/floor-proxy.ts — measured like the rest: the
+ * ceiling any Node.js gateway has on this layout).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -49,6 +51,8 @@ const { values } = parseArgs({
     only: { type: 'string' },
     /** Also measure single stages against Rampart with no stages (plain HTTP). */
     stages: { type: 'boolean', default: false },
+    /** Also measure minimal forward-only Node.js proxies (the floor of a Node.js process's cost). */
+    floor: { type: 'boolean', default: false },
   },
 });
 const ROUNDS = Number(values.rounds);
@@ -286,9 +290,20 @@ http.createServer((q, s) => { q.resume(); const out = q.method === 'POST' ? c : 
     benchFiles.push(file);
   }
 
+  const floorTargets: Target[] = [];
+  if (values.floor) {
+    const floorScript = join(ROOT, 'bench/support/floor-proxy.ts');
+    for (const [mode, label] of [['undici', 'node:http + undici Pool'], ['http', "node:http + Rampart's upstream client"], ['raw', "net + llhttp + Rampart's upstream client"]] as const) {
+      const port = await freePort();
+      start(process.execPath, ['--import', 'tsx', floorScript, mode, String(port), `http://127.0.0.1:${upPort}`], 1);
+      floorTargets.push({ name: `floor: ${label}`, url: `http://127.0.0.1:${port}/pets`, group: 'http' });
+    }
+  }
+
   const targets: Target[] = [
     { name: 'upstream direct', url: `http://127.0.0.1:${upPort}/pets`, group: 'http' as const },
     ...(useNginx ? [{ name: 'nginx proxy', url: `http://127.0.0.1:${ngxPort}/pets`, group: 'http' as const }] : []),
+    ...floorTargets,
     { name: 'rampart, no stages', url: `http://127.0.0.1:${rPlain}/pets`, group: 'http' as const },
     { name: 'rampart, demo stages', url: `http://127.0.0.1:${rFull}/pets`, group: 'http' as const, headers: auth },
     ...variantTargets,

@@ -1,9 +1,11 @@
 /**
  * Node's own HTTP/1.1 parser binding (llhttp, native), exported by the `_http_common` builtin that
- * node:http's client and server use. Only the part src/server/upstream-client.ts needs is declared.
+ * node:http's client and server use. Only the parts src/server/upstream-client.ts and the benchmark's
+ * floor proxies (bench/support/floor-proxy.ts) use are declared.
  */
 declare module '_http_common' {
   export class HTTPParser {
+    static readonly REQUEST: number;
     static readonly RESPONSE: number;
     static readonly kOnMessageBegin: number;
     static readonly kOnHeaders: number;
@@ -18,4 +20,6 @@ declare module '_http_common' {
     finish(): number | Error | undefined;
     [callback: number]: unknown;
   }
+  /** Method names by llhttp's method number (as passed to kOnHeadersComplete). */
+  export const methods: readonly string[];
 }
