@@ -62,7 +62,10 @@ export function createUpstream(name: string, url: string, config: UpstreamConfig
 /** The field names a `Connection` header lists: hop-by-hop too (RFC 9110 §7.6.1). */
 function hopByHop(connection: string | string[] | undefined): ReadonlySet<string> | undefined {
   if (connection === undefined) return undefined;
-  return new Set(String(connection).toLowerCase().split(',').map((s) => s.trim()));
+  const value = String(connection).toLowerCase();
+  // The usual values name only fields that are stripped anyway: no set to build per message.
+  if (value === 'keep-alive' || value === 'close') return undefined;
+  return new Set(value.split(',').map((s) => s.trim()));
 }
 
 /** Builds the upstream request headers from the client's. */
