@@ -1,6 +1,7 @@
 /**
- * Admin API of the observe module: `GET /metrics` (Prometheus), `GET /admin/v1/events` (audit log
- * query with filters and pagination) and `GET /admin/v1/events/verify` (chain check).
+ * Admin API of the observe module: `GET /metrics` (Prometheus; the whole cluster under
+ * `--workers`), `GET /admin/v1/events` (audit log query with filters and pagination) and
+ * `GET /admin/v1/events/verify` (chain check).
  * All need an admin token (any role, auditors included): metrics reveal traffic and attack
  * patterns, so they are not public even on loopback. Configure Prometheus with
  * `authorization: { credentials: <token> }`.
@@ -117,7 +118,9 @@ export function observeAdminRoutes(observer: Observer, config: RampartConfig): A
       path: '/metrics',
       roles: READERS,
       async handle({ res, id }) {
-        const text = await observer.metrics.registry.metrics();
+        // Under --workers: every worker's metrics merged by the primary, or a 503 problem when one
+        // does not answer in time (a partial sum would look like a counter reset to Prometheus).
+        const text = await observer.metricsText();
         res.writeHead(200, { 'content-type': observer.metrics.registry.contentType, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'x-request-id': id });
         res.end(text);
       },

@@ -3,6 +3,10 @@
  * from a closed set (route ids from the config, status classes, stage names, error codes, event
  * types from code) and is additionally capped by {@link BoundedLabel}: paths, addresses and
  * consumers never become labels.
+ *
+ * Under `rampart start --workers N` the endpoint shows the registries of all workers merged by
+ * prom-client's `AggregatorRegistry.aggregate` (src/server/cluster.ts): counters and histograms
+ * add up; each gauge names its `aggregator` below.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
@@ -57,11 +61,15 @@ export class GatewayMetrics {
   readonly auditWritten = new Counter({ name: 'rampart_audit_written_total', help: 'Events written to the audit log', registers: [this.registry] });
   readonly auditDropped = new Counter({ name: 'rampart_audit_dropped_total', help: 'Events not written to the audit log because the in-memory queue was full', registers: [this.registry] });
   readonly auditWriteFailures = new Counter({ name: 'rampart_audit_write_failures_total', help: 'Failed audit log write transactions (retried)', registers: [this.registry] });
-  readonly auditQueue = new Gauge({ name: 'rampart_audit_queue_depth', help: 'Events waiting to be written to the audit log', registers: [this.registry] });
-  readonly auditHead = new Gauge({ name: 'rampart_audit_head_seq', help: 'Sequence number of the newest audit log entry this process wrote', registers: [this.registry] });
-  readonly componentUp = new Gauge({ name: 'rampart_component_up', help: 'Health of a dependency (1 up, 0 down): audit_store, and stores/counters as they register', labelNames: ['component'], registers: [this.registry] });
+  /** Each process queues its own events: the cluster's backlog is the sum. */
+  readonly auditQueue = new Gauge({ name: 'rampart_audit_queue_depth', help: 'Events waiting to be written to the audit log', aggregator: 'sum', registers: [this.registry] });
+  /** Processes append to one chain in the shared store: the newest entry is the highest sequence any of them wrote. */
+  readonly auditHead = new Gauge({ name: 'rampart_audit_head_seq', help: 'Sequence number of the newest audit log entry written (under --workers: the highest of the processes)', aggregator: 'max', registers: [this.registry] });
+  /** A dependency is up only if every process reaches it: one process failing to write must show. */
+  readonly componentUp = new Gauge({ name: 'rampart_component_up', help: 'Health of a dependency (1 up, 0 down): audit_store, and stores/counters as they register', labelNames: ['component'], aggregator: 'min', registers: [this.registry] });
   readonly alerts = new Counter({ name: 'rampart_alerts_total', help: 'Alerts by sink and outcome (sent, deduplicated, throttled, retried, dead_lettered)', labelNames: ['sink', 'outcome'], registers: [this.registry] });
-  readonly blockedIps = new Gauge({ name: 'rampart_blocked_addresses', help: 'Client addresses currently blocked by a detector response', registers: [this.registry] });
+  /** Blocks are broadcast, so every process holds the same set: a sum would count each address once per process. */
+  readonly blockedIps = new Gauge({ name: 'rampart_blocked_addresses', help: 'Client addresses currently blocked by a detector response', aggregator: 'max', registers: [this.registry] });
 
   constructor(options: { processMetrics: boolean }) {
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'rampart_process_' });

@@ -22,6 +22,16 @@ export interface ObserverOptions {
   readonly logger: Logger;
   /** Clock, milliseconds since the epoch (tests inject one). */
   readonly now?: () => number;
+  /** The other processes of `rampart start --workers N` (src/server/cluster.ts); absent in a single process. */
+  readonly cluster?: ClusterPeer;
+}
+
+/** What the observer of one cluster worker needs from the others (through the primary). */
+export interface ClusterPeer {
+  /** Tells every other process about a block decided here (`until`: epoch milliseconds). */
+  shareBlock(ip: string, until: number): void;
+  /** Prometheus text of every live process, aggregated; rejects (503) when one does not answer in time. */
+  metrics(): Promise<string>;
 }
 
 /** Bounded audit record fields: a hostile path or reason cannot bloat the log. */
@@ -45,6 +55,7 @@ export class Observer {
   private readonly blocks: LruMap<string, number>;
   private readonly now: () => number;
   private readonly logger: Logger;
+  private readonly cluster: ClusterPeer | undefined;
   private readonly accessLog: AccessLog;
   private writer: AuditWriter | undefined;
   private readonly logFlush: NodeJS.Timeout;
@@ -58,6 +69,7 @@ export class Observer {
     this.accessLog = new AccessLog(options.logger);
     this.latest = config;
     this.now = options.now ?? Date.now;
+    this.cluster = options.cluster;
     this.metrics = new GatewayMetrics({ processMetrics: o.metrics.processMetrics });
     this.eventRedactor = new Redactor({ redact: config.log.redact });
     this.blocks = new LruMap(o.detectors.maxTracked);
@@ -150,6 +162,19 @@ export class Observer {
     return false;
   };
 
+  /**
+   * A block decided by another process of the cluster: enforced here too. No event: the deciding
+   * process recorded `incident.ip_blocked` once.
+   */
+  applyBlock(ip: string, until: number): void {
+    if (until > this.now()) this.block(ip, until);
+  }
+
+  /** The metrics endpoint's text: this process's registry, or the whole cluster's when a worker. */
+  metricsText(): Promise<string> {
+    return this.cluster === undefined ? this.metrics.registry.metrics() : this.cluster.metrics();
+  }
+
   /** Feeds the detectors directly (tests, and facts that do not come from a request). */
   observeFacts(facts: RequestFacts): void {
     this.detectors.observe(facts);
@@ -184,8 +209,8 @@ export class Observer {
     const ip = d.event.clientIp;
     if (d.blockSeconds > 0 && ip !== undefined) {
       const until = this.now() + d.blockSeconds * 1000;
-      this.blocks.set(ip, until);
-      this.metrics.blockedIps.set(this.blocks.size);
+      this.block(ip, until);
+      this.cluster?.shareBlock(ip, until);
       this.emit({
         type: 'incident.ip_blocked',
         severity: 'medium',
@@ -197,6 +222,12 @@ export class Observer {
       });
     }
   };
+
+  /** Keeps the later end when blocks overlap: messages from other processes may arrive out of order. */
+  private block(ip: string, until: number): void {
+    this.blocks.set(ip, Math.max(until, this.blocks.get(ip) ?? 0));
+    this.metrics.blockedIps.set(this.blocks.size);
+  }
 
   private redactorFor(config: RampartConfig): { redactor: Redactor; segments: Map<string, readonly number[]> } {
     let r = this.redactors.get(config);

@@ -21,6 +21,7 @@ import { createLogger } from './logger.js';
 import { Observer } from '../observe/observer.js';
 import { observeAdminRoutes } from '../observe/admin.js';
 import { openCounterStore } from '../stores/open-counter-store.js';
+import { assertSharedCounters, type WorkerLink } from './cluster.js';
 import { limitsAdminRoutes } from '../stages/rate-limit/admin.js';
 import { openKeyComponents, type KeyComponents } from '../keys/open.js';
 import { adminSetup } from '../admin/setup.js';
@@ -40,6 +41,13 @@ export interface GatewayOptions {
   admin?: boolean;
   /** Clock for the detectors and alerts, milliseconds since the epoch (tests). */
   now?: () => number;
+  /** Set in a `--workers` cluster worker: detector blocks and metrics are shared through the primary. */
+  cluster?: WorkerLink;
+  /**
+   * Gateway processes serving the same listeners (default 1). With more, a config counting rate
+   * limits or lockouts per process (`counters: memory`) is refused at start and on reload.
+   */
+  processes?: number;
 }
 
 export interface GatewayPorts {
@@ -72,9 +80,11 @@ export class Gateway {
   /** Loads the config, opens the store, starts the demo upstream when used, and opens every listener. */
   static async start(options: GatewayOptions): Promise<Gateway> {
     const loaded = loadConfigFile(options.configFile);
+    assertSharedCounters(loaded, options.processes ?? 1);
     const logger = options.logger ?? createLogger(loaded.config.log.level);
     const components = await openKeyComponents(loaded.config, loaded.baseDir, logger);
-    const observer = new Observer(loaded.config, { logger, now: options.now });
+    const observer = new Observer(loaded.config, { logger, now: options.now, cluster: options.cluster });
+    await options.cluster?.attach(observer);
     const { emit, observeRequest, isBlocked, metrics } = observer;
     const services: Services = {
       logger,
@@ -272,6 +282,7 @@ export class Gateway {
     let next: Runtime;
     try {
       const loaded = loadConfigFile(this.options.configFile);
+      assertSharedCounters(loaded, this.options.processes ?? 1);
       next = await buildRuntime(loaded, this.services, this.resolveBuiltin);
     } catch (err) {
       const problems = err instanceof ConfigError ? err.problems : [(err as Error).message];

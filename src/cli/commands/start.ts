@@ -1,7 +1,8 @@
-import cluster from 'node:cluster';
+import cluster, { type Worker } from 'node:cluster';
 import { Gateway } from '../../server/gateway.js';
 import { startPetsApi } from '../../demo/pets.js';
 import { loadConfigFile } from '../../config/load.js';
+import { assertSharedCounters, ClusterHub, WorkerLink } from '../../server/cluster.js';
 import { EXIT, parse, UsageError, type Command } from '../command.js';
 
 /** `rampart start [--config FILE] [--workers N]` */
@@ -10,7 +11,9 @@ export const startCommand: Command = {
   help: `Usage: rampart start [--config FILE] [--workers N]
 
   --config FILE   config file (default: rampart.yaml)
-  --workers N     gateway processes sharing the listeners (Node cluster); the first also serves the admin API
+  --workers N     gateway processes sharing the listeners (Node cluster); one of them also serves
+                  the admin API, whose /metrics covers all of them. Detector blocks apply on every
+                  process. Rate-limit and lockout stages need counters: redis://… (refused on memory).
 
 Stops gracefully on SIGINT/SIGTERM (in-flight requests finish). The config file is watched and
 reloaded on change; an invalid change is refused and the running config keeps serving.`,
@@ -24,7 +27,12 @@ reloaded on change; an invalid change is refused and the running config keeps se
 
     if (workers > 1 && cluster.isPrimary) return runPrimary(configFile, workers, io.err);
     const worker = cluster.isWorker ? cluster.worker : undefined;
-    const gateway = await Gateway.start({ configFile, admin: worker === undefined || worker.id === 1 });
+    const gateway = await Gateway.start({
+      configFile,
+      admin: worker === undefined || process.env[ADMIN_WORKER] === '1',
+      cluster: worker === undefined ? undefined : WorkerLink.overProcess(),
+      processes: workers,
+    });
     await new Promise<void>((resolve) => {
       const stop = (): void => {
         process.off('SIGINT', stop);
@@ -39,18 +47,36 @@ reloaded on change; an invalid change is refused and the running config keeps se
   },
 };
 
-/** Cluster primary: starts the shared demo upstream once, forks workers, restarts crashed ones. */
+/** Set (to 1) in the environment of the worker that serves the admin API, and of its replacement. */
+const ADMIN_WORKER = 'RAMPART_ADMIN_WORKER';
+
+/**
+ * Cluster primary: starts the shared demo upstream once, forks workers, restarts crashed ones,
+ * and relays detector blocks and metrics between them ({@link ClusterHub}).
+ */
 async function runPrimary(configFile: string, workers: number, err: (t: string) => void): Promise<number> {
-  const { config } = loadConfigFile(configFile); // fail fast with the config's own errors
+  const loaded = loadConfigFile(configFile); // fail fast with the config's own errors
+  assertSharedCounters(loaded, workers);
+  const { config } = loaded;
   const usesDemo = Object.values(config.upstreams).some((u) => u.url === 'builtin:pets');
   const demo = usesDemo ? await startPetsApi() : undefined;
   const env = demo !== undefined ? { RAMPART_BUILTIN_PETS_URL: demo.url } : {};
+  const hub = new ClusterHub({ maxBlocks: config.observe.detectors.maxTracked });
+  cluster.on('message', (w, message) => hub.receive(w, message));
+  let adminWorker: Worker | undefined;
+  // The admin API follows its worker across restarts (a worker id would not: replacements get new ids).
+  const fork = (admin: boolean): void => {
+    // Set either way: a value inherited from the primary's own environment must not make every worker an admin.
+    const w = cluster.fork({ ...env, [ADMIN_WORKER]: admin ? '1' : '' });
+    if (admin) adminWorker = w;
+  };
   let stopping = false;
-  for (let i = 0; i < workers; i++) cluster.fork(env);
+  for (let i = 0; i < workers; i++) fork(i === 0);
   cluster.on('exit', (w, code, signal) => {
+    hub.gone(w);
     if (stopping) return;
     err(`worker ${w.process.pid} exited (${signal ?? code}); starting a new one\n`);
-    cluster.fork(env);
+    fork(w === adminWorker);
   });
   await new Promise<void>((resolve) => {
     const stop = (): void => {
