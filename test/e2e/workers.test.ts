@@ -1,8 +1,8 @@
 /**
  * `rampart start --workers 2` as real processes: one port served by both workers, `/metrics` on the
  * admin worker counting the traffic of both, a detector block made in one worker refused by both
- * (and by a worker restarted later), and the refusal to start with per-process (memory) counters
- * under a rate-limit stage.
+ * (and by a worker restarted later), a worker that cannot start retried with backoff, and the
+ * refusal to start with per-process (memory) counters under a rate-limit stage.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
@@ -158,6 +158,20 @@ describe('rampart start --workers', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/invalid configuration[\s\S]*counters: memory counts rate limits and lockouts in each process[\s\S]*routes\[0\] api stages\[0\] \(rate-limit\)[\s\S]*Use counters: redis:\/\/… \(one count shared by every process\), or run one process \(no --workers\)/);
     expect(result.stdout).not.toContain('rampart gateway started');
+  });
+
+  it('a worker that cannot start exits and is retried with backoff until it can', async () => {
+    const file = join(dir, 'rampart.yaml');
+    const good = config(`${REDIS}?prefix=test:${randomUUID()}:`);
+    writeFileSync(file, 'routes: [ { id: broken');
+    const before = started();
+    process.kill(before.find((w) => w.ports.admin === undefined)!.pid, 'SIGKILL');
+    // The replacement fails on the broken file and exits (it does not linger); the next waits longer.
+    await expect.poll(() => gw.logs().match(/rampart worker \d+: /g)?.length ?? 0, { timeout: 15_000 }).toBeGreaterThanOrEqual(2);
+    expect(gw.logs()).toMatch(/starting a new one in 500 ms[\s\S]*starting a new one in 1000 ms/);
+    writeFileSync(file, good);
+    await waitForStarts(before.length + 1);
+    expect((await burst(8, (i) => `/api/recovered-${i}`)).map((r) => r.status)).toEqual(Array(8).fill(200));
   });
 
   it('stops cleanly', async () => {

@@ -27,12 +27,23 @@ reloaded on change; an invalid change is refused and the running config keeps se
 
     if (workers > 1 && cluster.isPrimary) return runPrimary(configFile, workers, io.err);
     const worker = cluster.isWorker ? cluster.worker : undefined;
-    const gateway = await Gateway.start({
-      configFile,
-      admin: worker === undefined || process.env[ADMIN_WORKER] === '1',
-      cluster: worker === undefined ? undefined : WorkerLink.overProcess(),
-      processes: workers,
-    });
+    let gateway: Gateway;
+    try {
+      gateway = await Gateway.start({
+        configFile,
+        admin: worker === undefined || process.env[ADMIN_WORKER] === '1',
+        cluster: worker === undefined ? undefined : WorkerLink.overProcess(),
+        processes: workers,
+      });
+    } catch (e) {
+      // A worker that cannot start must exit (its IPC channel would keep it alive, serving nothing)
+      // so that the primary sees it and retries later.
+      if (worker !== undefined) {
+        io.err(`rampart worker ${process.pid}: ${(e as Error).message}\n`);
+        process.exit(1);
+      }
+      throw e;
+    }
     await new Promise<void>((resolve) => {
       const stop = (): void => {
         process.off('SIGINT', stop);
@@ -42,10 +53,18 @@ reloaded on change; an invalid change is refused and the running config keeps se
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);
       worker?.on('disconnect', stop);
+      // Asked to stop while still starting: the disconnect came before the listener above.
+      if (worker !== undefined && !worker.isConnected()) stop();
     });
     return EXIT.ok;
   },
 };
+
+/** A worker that exits within this long of being forked did not really start. */
+const QUICK_DEATH_MS = 5_000;
+const RESTART_MAX_MS = 30_000;
+/** After asking workers to stop: their 10 s grace for in-flight requests, then a margin. */
+const STOP_KILL_MS = 15_000;
 
 /** Set (to 1) in the environment of the worker that serves the admin API, and of its replacement. */
 const ADMIN_WORKER = 'RAMPART_ADMIN_WORKER';
@@ -65,26 +84,46 @@ async function runPrimary(configFile: string, workers: number, err: (t: string) 
   cluster.on('message', (w, message) => hub.receive(w, message));
   let adminWorker: Worker | undefined;
   // The admin API follows its worker across restarts (a worker id would not: replacements get new ids).
+  const started = new WeakMap<Worker, number>();
   const fork = (admin: boolean): void => {
     // Set either way: a value inherited from the primary's own environment must not make every worker an admin.
     const w = cluster.fork({ ...env, [ADMIN_WORKER]: admin ? '1' : '' });
+    started.set(w, Date.now());
     if (admin) adminWorker = w;
   };
   let stopping = false;
+  const restarts = new Set<NodeJS.Timeout>();
+  /** Consecutive workers that died soon after starting: each waits twice as long before the next try. */
+  let quickDeaths = 0;
   for (let i = 0; i < workers; i++) fork(i === 0);
   cluster.on('exit', (w, code, signal) => {
     hub.gone(w);
     if (stopping) return;
-    err(`worker ${w.process.pid} exited (${signal ?? code}); starting a new one\n`);
-    fork(w === adminWorker);
+    // A worker that cannot start (the config file broke since, a port taken) would die again at
+    // once: back off instead of forking in a tight loop.
+    quickDeaths = Date.now() - (started.get(w) ?? 0) < QUICK_DEATH_MS ? quickDeaths + 1 : 0;
+    const delay = quickDeaths === 0 ? 0 : Math.min(RESTART_MAX_MS, 500 * 2 ** (quickDeaths - 1));
+    err(`worker ${w.process.pid} exited (${signal ?? code}); starting a new one${delay > 0 ? ` in ${delay} ms` : ''}\n`);
+    const timer = setTimeout(() => {
+      restarts.delete(timer);
+      if (!stopping) fork(w === adminWorker);
+    }, delay);
+    restarts.add(timer);
   });
   await new Promise<void>((resolve) => {
     const stop = (): void => {
       stopping = true;
+      for (const t of restarts) clearTimeout(t);
       for (const w of Object.values(cluster.workers ?? {})) w?.disconnect();
+      // Workers finish in-flight requests (10 s grace in Gateway.stop); one still starting, or stuck,
+      // would otherwise keep the primary waiting forever.
+      const kill = setTimeout(() => {
+        for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGKILL');
+      }, STOP_KILL_MS);
       const check = setInterval(() => {
         if (Object.keys(cluster.workers ?? {}).length === 0) {
           clearInterval(check);
+          clearTimeout(kill);
           resolve();
         }
       }, 100);
