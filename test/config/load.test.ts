@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, loadConfigFile, parseConfigText } from '../../src/config/load.js';
-import { runCli, tempDir } from '../helpers/gateway.js';
+import { ROOT, runCli, tempDir } from '../helpers/gateway.js';
 
 function problems(yaml: string, env: NodeJS.ProcessEnv = {}): readonly string[] {
   try {
@@ -103,6 +103,8 @@ describe('rampart config check', () => {
     expect(res.code).toBe(0);
     const schema = JSON.parse(res.stdout) as { properties: Record<string, unknown> };
     expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['listeners', 'routes', 'upstreams', 'limits']));
+    // The copy editors use (docs/configuration.md) is the schema of this code: `npm run schema` after a config change.
+    expect(readFileSync(join(ROOT, 'docs/rampart.schema.json'), 'utf8')).toBe(res.stdout);
   });
 
   it('answers bad usage with exit 2', async () => {
