@@ -143,12 +143,3 @@ export function textBefore(s: string, ch: string, gap: boolean, text: string): b
   }
   return false;
 }
-
-/** `s.includes(text)`, searched through the occurrences of `text[at]`, a letter rarer in prose than its first. */
-export function includesVia(s: string, text: string, at: number): boolean {
-  const rare = text[at]!;
-  for (let p = s.indexOf(rare, at); p !== -1; p = s.indexOf(rare, p + 1)) {
-    if (s.startsWith(text, p - at)) return true;
-  }
-  return false;
-}

@@ -5,7 +5,7 @@
  * not tags; `<img src=x onerror=…>` is.
  */
 import type { Report } from './rules.js';
-import { accessesIn, callsIn, includesVia, propertiesIn, textBefore, wordBeforeIn } from './sites.js';
+import { accessesIn, callsIn, propertiesIn, textBefore, wordBeforeIn } from './sites.js';
 
 /** Elements that run or load active content by themselves. */
 const ACTIVE_ELEMENTS = new Set([
@@ -56,9 +56,9 @@ function calls(js: string, names: ReadonlySet<string>): boolean {
   return callsIn(js, names) || wordBeforeIn(js, '`', true, names);
 }
 
-/** Where JS_SINK can match: a sink call, `document.`, `window.`, `.innerhtml`, an index `[`, or a storage global. */
+/** Where JS_SINK can match: a sink call, `document.`, `window.`, `.innerhtml`, an index `[`, or a storage global (`ge` first: `g` is rarer than `s`). */
 function sinkSite(js: string, bracket: boolean): boolean {
-  return bracket || calls(js, SINK_CALLS) || accessesIn(js, SINK_OBJECTS) || propertiesIn(js, INNER_HTML) || includesVia(js, 'localstorage', 10) || includesVia(js, 'sessionstorage', 12) || js.includes('globalthis');
+  return bracket || calls(js, SINK_CALLS) || accessesIn(js, SINK_OBJECTS) || propertiesIn(js, INNER_HTML) || (js.includes('ge') && js.includes('storage')) || js.includes('globalthis');
 }
 
 /** Removes what browsers skip inside a URI scheme (`java\tscript:`, `&#x0A;`) before matching it. */
