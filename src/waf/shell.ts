@@ -50,6 +50,25 @@ function quoteInWord(s: string, p: number): boolean {
   return isLetter(s.charCodeAt(p - 1)) && isLetter(s.charCodeAt(p + 1));
 }
 
+/** `s` without the quotes between two letters (`c'a't` → `cat`): `s.replace(/([a-z])['"](?=[a-z])/g, '$1')` without its scan of the whole value. */
+function dropQuotesInWords(s: string): string {
+  let out = '';
+  let from = 0;
+  for (let p = nextQuote(s, 0); p !== -1; p = nextQuote(s, p + 1)) {
+    if (quoteInWord(s, p)) {
+      out += s.slice(from, p);
+      from = p + 1;
+    }
+  }
+  return from === 0 ? s : out + s.slice(from);
+}
+
+function nextQuote(s: string, from: number): number {
+  const single = s.indexOf("'", from);
+  const double = s.indexOf('"', from);
+  return single === -1 ? double : double === -1 ? single : Math.min(single, double);
+}
+
 /** `'a'`: a letter between two quotes. */
 function quotedLetter(s: string, p: number): boolean {
   const c = s.charCodeAt(p + 2);
@@ -86,7 +105,7 @@ function unshell(input: string): string {
   let s = input;
   if (s.includes('$')) s = s.replace(/\$\{ifs\}|\$ifs(?:\$\d)?|\$\{ifs%\?\?\}/g, ' ').replace(/\$@|\$\*|\$\d|\$\{\d\}/g, '');
   if (s.includes("''") || s.includes('""') || s.includes('\\')) s = s.replace(/([a-z0-9/.])(?:''|""|\\(?=[a-z/]))(?=[a-z0-9/.])/g, '$1');
-  if (someQuote(s, quoteInWord)) s = s.replace(/([a-z])['"](?=[a-z])/g, '$1');
+  s = dropQuotesInWords(s);
   if (s.includes('{')) s = s.replace(/\{([\w./-]+),([^{}\s]{1,200})\}/g, '$1 $2');
   return s;
 }
