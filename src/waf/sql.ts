@@ -165,15 +165,14 @@ function closingQuote(s: string, from: number, q: number): number {
 
 /**
  * Tokenises `s` from `start` (lower-cased input) into SQL tokens. Linear, bounded by MAX_TOKENS.
- * `ends`, when given, receives where the tokeniser resumes after each token: tokenising from
- * `ends[k]` yields the tokens after the k-th (see {@link detectSql}).
+ * `closes`, when given, receives for each closed quoted literal where it ends and how many tokens
+ * come before that: tokenising from there yields the tokens after it (see {@link tokensFrom}).
  */
-function tokenize(s: string, start: number, ends?: number[]): Tok[] {
+function tokenize(s: string, start: number, closes?: QuoteClose[]): Tok[] {
   const out: Tok[] = [];
   let i = start;
   const n = s.length;
   while (i < n && out.length < MAX_TOKENS) {
-    if (ends !== undefined && ends.length < out.length) ends.push(i);
     const c = s.charCodeAt(i);
     // Names first: most tokens are (no other token starts with these characters; U+00A0 is a space).
     if (isWordStart(c) && c !== 160) {
@@ -212,7 +211,6 @@ function tokenize(s: string, start: number, ends?: number[]): Tok[] {
       const body = s.slice(i + (c === 35 ? 1 : 2));
       // `bare`: the comment only ends the query (`--`, `-- -`, `#`), it does not start prose ("-- very strange").
       out.push(tok('cmt', c === 35 ? '#' : '--', 0, body.trim().length <= 3));
-      i = n; // the comment runs to the end
       break;
     }
     if (c === 47 && s.charCodeAt(i + 1) === 42) {
@@ -225,7 +223,6 @@ function tokenize(s: string, start: number, ends?: number[]): Tok[] {
       const end = s.indexOf('*/', i + 2);
       if (end === -1) {
         out.push(tok('cmt', '/*', 0, true));
-        i = n;
         break;
       }
       i = end + 2;
@@ -238,6 +235,7 @@ function tokenize(s: string, start: number, ends?: number[]): Tok[] {
     if (c === 39 || c === 34 || c === 96) {
       const close = closingQuote(s, i + 1, c);
       out.push(tok(c === 96 ? 'word' : 'str', s.slice(i + 1, close === -1 ? n : close), close === -1 ? c : 0));
+      if (closes !== undefined && close !== -1) closes.push({ at: close + 1, tokens: out.length });
       i = close === -1 ? n : close + 1;
       continue;
     }
@@ -281,7 +279,6 @@ function tokenize(s: string, start: number, ends?: number[]): Tok[] {
     }
     i++;
   }
-  if (ends !== undefined && ends.length < out.length) ends.push(i);
   return out;
 }
 
@@ -405,7 +402,8 @@ function statementAt(t: readonly Tok[], i: number): boolean {
   const a = t[i];
   const b = t[i + 1];
   const c = t[i + 2];
-  if (a === undefined) return false;
+  // Every verb below is a reserved word, except `if`.
+  if (a === undefined || (a.plain && a.v !== 'if')) return false;
   switch (a.v) {
     case 'select':
       return selectAt(t, i);
@@ -614,7 +612,7 @@ function scan(t: readonly Tok[], from: 'value' | 'quote' | 'paren', closer: numb
   if (statementAt(t, 0) && t[0]!.v !== 'set' && t[0]!.v !== 'begin') report('sqli-statement');
   // `1=1`, `'a'='a'`: a comparison of a literal with itself is only ever written to be always true.
   for (let i = 1; i + 1 < t.length; i++) {
-    if (t[i]!.v === '=' && isLiteral(t[i - 1]) && t[i - 1]!.k === t[i + 1]!.k && t[i - 1]!.v === t[i + 1]!.v && !t[i + 1]!.open && (i === 1 || t[i - 2]!.k !== 'op')) {
+    if (!t[i]!.plain && t[i]!.v === '=' && isLiteral(t[i - 1]) && t[i - 1]!.k === t[i + 1]!.k && t[i - 1]!.v === t[i + 1]!.v && !t[i + 1]!.open && (i === 1 || t[i - 2]!.k !== 'op')) {
       report('sqli-tautology');
       break;
     }
@@ -674,22 +672,21 @@ function caseAt(t: readonly Tok[], i: number): boolean {
   return false;
 }
 
+/** A quoted literal of the whole value's stream: where it ends, and the number of tokens up to it. */
+interface QuoteClose {
+  readonly at: number;
+  readonly tokens: number;
+}
+
 /**
- * The tokens of `s` from `start`. When a token of the whole value's stream ends there (a quote that
- * closes a literal: `"sit", "stay"`), the tokeniser would read on exactly as it did for the whole
- * value, so those tokens are reused; unless the whole stream stopped at MAX_TOKENS, where a stream
- * started later reads further.
+ * The tokens of `s` from `start`. When a quoted literal of the whole value's stream ends there (a
+ * quote that closes it: `"sit", "stay"`), the tokeniser would read on exactly as it did for the
+ * whole value, so those tokens are reused; unless the whole stream stopped at MAX_TOKENS, where a
+ * stream started later reads further.
  */
-function tokensFrom(s: string, start: number, whole: readonly Tok[], ends: readonly number[]): readonly Tok[] {
+function tokensFrom(s: string, start: number, whole: readonly Tok[], closes: readonly QuoteClose[]): readonly Tok[] {
   if (whole.length < MAX_TOKENS) {
-    let lo = 0;
-    let hi = ends.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (ends[mid]! < start) lo = mid + 1;
-      else if (ends[mid]! > start) hi = mid - 1;
-      else return whole.slice(mid + 1);
-    }
+    for (const c of closes) if (c.at === start) return whole.slice(c.tokens);
   }
   return tokenize(s, start);
 }
@@ -706,8 +703,8 @@ const BREAKOUT_TRIES = 2;
 export function detectSql(value: string, report: Report): void {
   // Typographic and modifier apostrophes become `'` in databases that convert to a narrower charset.
   const lower = QUOTE_LIKE.test(value) ? value.replace(QUOTE_LIKE_ALL, "'") : value;
-  const ends: number[] = [];
-  const whole = tokenize(lower, 0, ends);
+  const closes: QuoteClose[] = [];
+  const whole = tokenize(lower, 0, closes);
   scan(whole, 'value', 0, report);
   const valueStart = lower.length - lower.trimStart().length;
   for (const q of ["'", '"', '`']) {
@@ -717,7 +714,7 @@ export function detectSql(value: string, report: Report): void {
       if (at === -1) break;
       // A quote right after a letter or digit closes a literal (`1' = '1`); after `(`, `=` or a space it opens one.
       const closing = at === valueStart || isAlnum(lower.charCodeAt(at - 1));
-      scan(tokensFrom(lower, at + 1, whole, ends), 'quote', closing ? q.charCodeAt(0) : 0, report);
+      scan(tokensFrom(lower, at + 1, whole, closes), 'quote', closing ? q.charCodeAt(0) : 0, report);
       from = at + 1;
     }
   }
