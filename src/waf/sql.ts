@@ -185,15 +185,14 @@ function tokenize(s: string, start: number, closes?: QuoteClose[]): Tok[] {
       const reserved = c === 64 ? undefined : reservedAt(s, i, end);
       const v = reserved ?? s.slice(i, end);
       let k = reserved === undefined ? undefined : WORD_KINDS.get(reserved);
+      // The spaces after the name make no token: skip them now, and see what follows.
+      let p = j;
+      while (p < n && isSpace(s.charCodeAt(p))) p++;
       if (c === 64) k = v.length > 1 && v.charCodeAt(v.length - 1) !== 64 ? 'var' : 'op';
-      else if (k === undefined) {
-        // A name before `(` is a call, unless a full stop ends it ("…in tests. (Vincent)").
-        let p = j;
-        while (p < n && isSpace(s.charCodeAt(p))) p++;
-        k = s.charCodeAt(p) === 40 && s.charCodeAt(j - 1) !== 46 ? 'fn' : 'word';
-      }
+      // A name before `(` is a call, unless a full stop ends it ("…in tests. (Vincent)").
+      else if (k === undefined) k = s.charCodeAt(p) === 40 && s.charCodeAt(j - 1) !== 46 ? 'fn' : 'word';
       out.push(tok(k, v, 0, false, k === 'word'));
-      i = j;
+      i = p;
       continue;
     }
     if (isSpace(c)) {
