@@ -165,14 +165,15 @@ function closingQuote(s: string, from: number, q: number): number {
 
 /**
  * Tokenises `s` from `start` (lower-cased input) into SQL tokens. Linear, bounded by MAX_TOKENS.
- * `closes`, when given, receives for each closed quoted literal where it ends and how many tokens
+ * `limit` tokens at most: fewer than MAX_TOKENS give the first tokens of the stream. `closes`, when
+ * given, receives for each closed quoted literal where it ends and how many tokens
  * come before that: tokenising from there yields the tokens after it (see {@link tokensFrom}).
  */
-function tokenize(s: string, start: number, closes?: QuoteClose[]): Tok[] {
+function tokenize(s: string, start: number, closes?: QuoteClose[], limit = MAX_TOKENS): Tok[] {
   const out: Tok[] = [];
   let i = start;
   const n = s.length;
-  while (i < n && out.length < MAX_TOKENS) {
+  while (i < n && out.length < limit) {
     const c = s.charCodeAt(i);
     // Names first: most tokens are (no other token starts with these characters; U+00A0 is a space).
     if (isWordStart(c) && c !== 160) {
@@ -690,6 +691,85 @@ function tokensFrom(s: string, start: number, whole: readonly Tok[], closes: rea
   return tokenize(s, start);
 }
 
+/** Text that some rule of the whole value's scan needs (see {@link valueScanMayReport}). */
+const VALUE_SCAN_TEXT = [
+  '=', // tautology
+  '@@', // server variable
+  '::', // cast of a call
+  'union',
+  'waitfor',
+  'case',
+  'xec', // exec, execute
+  'file', // into outfile, into dumpfile
+  '_user', // current_user, session_user, system_user: functions without parentheses
+];
+/** Names whose call starts a rule of the whole value's scan: time delays, nested database functions. */
+const CALLS_SCANNED = new Set([...TIME_FUNCTIONS, ...RISKY_FUNCTIONS]);
+/** Verbs of {@link statementAt}. */
+const VERBS = new Set(['select', 'insert', 'replace', 'update', 'delete', 'load', 'if', 'drop', 'create', 'alter', 'truncate', 'rename', 'exec', 'execute', 'declare', 'shutdown', 'waitfor', 'set', 'grant', 'begin']);
+/** After `(` or `;`: a comment (whitespace to SQL) or a literal hide what the next token is; taken as anything. */
+const HIDDEN_NEXT = new Set([47 /* / */, 42 /* * */, 45 /* - */, 35 /* # */, 39 /* ' */, 34 /* " */, 96 /* ` */]);
+
+/** Index of the first character from `i` on that is not a SQL space. */
+function skipSpaces(s: string, i: number): number {
+  while (i < s.length && isSpace(s.charCodeAt(i))) i++;
+  return i;
+}
+
+/** The name that starts at `i` as the tokeniser reads it (`''` when none does). */
+function nameAt(s: string, i: number): string {
+  const c = s.charCodeAt(i);
+  if (!isWordStart(c) || c === 160 || c === 64) return '';
+  let j = i + 1;
+  while (j < s.length && isWordChar(s.charCodeAt(j)) && s.charCodeAt(j) !== 64) j++;
+  return s.slice(i, s.charCodeAt(j - 1) === 46 ? j - 1 : j);
+}
+
+/**
+ * True when the token before `end` may be a call in {@link CALLS_SCANNED}. A run of name characters
+ * is one token, unless a digit, `.`, `@` or U+00A0 in it can cut it (`1sleep`): then every start in
+ * it is tried.
+ */
+function scannedCallBefore(s: string, end: number): boolean {
+  let b = end;
+  let whole = true;
+  while (b > 0 && isWordChar(s.charCodeAt(b - 1))) {
+    b--;
+    const c = s.charCodeAt(b);
+    if (isDigit(c) || c === 46 || c === 64 || c === 160) whole = false;
+  }
+  if (whole) return b < end && CALLS_SCANNED.has(s.slice(b, end));
+  for (let a = b; a < end; a++) if (CALLS_SCANNED.has(s.slice(a, end))) return true;
+  return false;
+}
+
+/**
+ * False when {@link scan} of the whole value (not a breakout) cannot report anything: its first
+ * tokens are a plain name and no boolean operator (statements, numeric parameters and booleans
+ * at the start), and the text has none of what its other rules need (a tautology's `=`, UNION,
+ * WAITFOR, CASE, EXEC, INTO OUTFILE, `@@`, `::`, a time-delay or database function called, a
+ * statement after `;`, a sub-select after `(`). Each condition is looser than its rule. Prose
+ * passes, and then only the quote contexts are tokenised, not the whole value.
+ */
+function valueScanMayReport(s: string): boolean {
+  const head = tokenize(s, 0, undefined, 4);
+  if (head.length > 0 && (!head[0]!.plain || head[0]!.v === 'if')) return true;
+  if (head.some((x) => x.k === 'logic')) return true;
+  for (const text of VALUE_SCAN_TEXT) if (s.includes(text)) return true;
+  for (let p = s.indexOf('('); p !== -1; p = s.indexOf('(', p + 1)) {
+    const next = skipSpaces(s, p + 1);
+    if (HIDDEN_NEXT.has(s.charCodeAt(next)) || nameAt(s, next) === 'select') return true;
+    let before = p;
+    while (before > 0 && isSpace(s.charCodeAt(before - 1))) before--;
+    if (scannedCallBefore(s, before)) return true;
+  }
+  for (let p = s.indexOf(';'); p !== -1; p = s.indexOf(';', p + 1)) {
+    const next = skipSpaces(s, p + 1);
+    if (HIDDEN_NEXT.has(s.charCodeAt(next)) || VERBS.has(nameAt(s, next))) return true;
+  }
+  return false;
+}
+
 /** Up to this many quote characters are each tried as the point where the input leaves a literal. */
 const BREAKOUT_TRIES = 2;
 
@@ -703,7 +783,9 @@ export function detectSql(value: string, report: Report): void {
   // Typographic and modifier apostrophes become `'` in databases that convert to a narrower charset.
   const lower = QUOTE_LIKE.test(value) ? value.replace(QUOTE_LIKE_ALL, "'") : value;
   const closes: QuoteClose[] = [];
-  const whole = tokenize(lower, 0, closes);
+  const paren = lower.indexOf(')');
+  // The `)` context below reuses the whole stream; otherwise it is needed only when its scan can report.
+  const whole = (paren !== -1 && paren < 24) || valueScanMayReport(lower) ? tokenize(lower, 0, closes) : [];
   scan(whole, 'value', 0, report);
   const valueStart = lower.length - lower.trimStart().length;
   for (const q of ["'", '"', '`']) {
@@ -718,7 +800,6 @@ export function detectSql(value: string, report: Report): void {
     }
   }
   // `)` breakouts from numeric sub-expressions: `1) or (1=1`.
-  const paren = lower.indexOf(')');
   if (paren !== -1 && paren < 24) {
     // Without a quote or comment before it, that `)` is a token of the whole value's stream and the
     // tokens after it are the same: reuse them instead of tokenising the rest again.
