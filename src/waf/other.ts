@@ -3,7 +3,7 @@
  * CR/LF header injection and code injection into interpreters (PHP, Java, Node.js, Python).
  */
 import type { Report } from './rules.js';
-import { accessesIn, callsIn, firstNonSpace, textBefore, wordAfterIn, type Words } from './sites.js';
+import { firstNonSpace, siteWords, sitesIn, textBefore } from './sites.js';
 
 /** A filter closed and another opened: `*)(uid=*`, `admin)(|(password=*`, `)(&(objectclass=*`. */
 const LDAP_REOPEN = /\)\s*\(\s*\(?\s*[|&!]?\s*\(?\s*[a-z][\w.;-]*\s*[~<>]?=/;
@@ -35,43 +35,44 @@ const PYTHON = /\b__import__\s*\(|\bos\s*\.\s*(?:system|popen|exec\w*|spawn\w*)\
  * site are searched from a rarer letter (`builder` for `processbuilder`): a search costs more the
  * more often its first letter occurs.
  */
-const MONGO_JS_CALLS = new Set(['sleep', 'keys']);
-const THIS = new Set(['this']);
-const RETURN = new Set(['return']);
-const PHP_CALLS: Words = {
-  has: (w) => w.startsWith('posix_') || PHP_FUNCTIONS.has(w),
-};
-const PHP_FUNCTIONS = new Set([
-  // PHP_STRONG_FN
-  'shell_exec', 'passthru', 'proc_open', 'popen', 'pcntl_exec', 'base64_decode', 'gzinflate', 'gzuncompress', 'str_rot13', 'phpinfo',
-  'file_get_contents', 'file_put_contents', 'fwrite', 'fputs', 'create_function', 'call_user_func', 'call_user_func_array', 'preg_replace',
-  'move_uploaded_file', 'curl_exec', 'highlight_file', 'show_source', 'proc_nice', 'ini_set', 'putenv', 'array_map', 'array_filter', 'usort',
-  'assert_options', 'get_defined_vars', 'var_dump', 'print_r', 'unserialize', 'escapeshellcmd', 'symlink', 'chmod', 'fsockopen', 'stream_socket_client',
-  // PHP_WEAK_FN
-  'system', 'exec', 'eval', 'assert', 'include', 'include_once', 'require_once', 'readfile', 'fopen', 'unlink', 'opendir', 'scandir',
-]);
-const JAVA_CALLS = new Set(['getruntime', 'forname', 'getmethod', 'getdeclaredmethod', 'invoke', 'newinstance', 'exec']);
-const JAVA_OBJECTS: Words = { has: (w) => w === 'java' || w === 'javax' || w === 'sun' || w === 'jdk' || w.endsWith('org') || w.endsWith('com') };
-const NODE_CALLS = new Set(['require', 'execsync', 'spawnsync', 'exec', 'spawn', 'function']);
-const NODE_OBJECTS = new Set(['process', 'global']);
-const PYTHON_CALLS = new Set(['compile', 'exec']);
-const PYTHON_OBJECTS = new Set(['os', 'subprocess', 'pickle', 'builtins']);
-const CONSTRUCTOR = new Set(['constructor']);
+const MONGO_JS_CALLS = siteWords('call', ['sleep', 'keys']);
+const THIS = siteWords('object', ['this']);
+const RETURN = siteWords('statement', ['return']);
+const PHP_CALLS = siteWords(
+  'call',
+  [
+    // PHP_STRONG_FN
+    'shell_exec', 'passthru', 'proc_open', 'popen', 'pcntl_exec', 'base64_decode', 'gzinflate', 'gzuncompress', 'str_rot13', 'phpinfo',
+    'file_get_contents', 'file_put_contents', 'fwrite', 'fputs', 'create_function', 'call_user_func', 'call_user_func_array', 'preg_replace',
+    'move_uploaded_file', 'curl_exec', 'highlight_file', 'show_source', 'proc_nice', 'ini_set', 'putenv', 'array_map', 'array_filter', 'usort',
+    'assert_options', 'get_defined_vars', 'var_dump', 'print_r', 'unserialize', 'escapeshellcmd', 'symlink', 'chmod', 'fsockopen', 'stream_socket_client',
+    // PHP_WEAK_FN
+    'system', 'exec', 'eval', 'assert', 'include', 'include_once', 'require_once', 'readfile', 'fopen', 'unlink', 'opendir', 'scandir',
+  ],
+  { prefixes: ['posix_'] },
+);
+const JAVA_CALLS = siteWords('call', ['getruntime', 'forname', 'getmethod', 'getdeclaredmethod', 'invoke', 'newinstance', 'exec']);
+const JAVA_OBJECTS = siteWords('object', ['java', 'javax', 'sun', 'jdk'], { suffixes: ['org', 'com'] });
+const NODE_CALLS = siteWords('call', ['require', 'execsync', 'spawnsync', 'exec', 'spawn', 'function']);
+const NODE_OBJECTS = siteWords('object', ['process', 'global']);
+const PYTHON_CALLS = siteWords('call', ['compile', 'exec']);
+const PYTHON_OBJECTS = siteWords('object', ['os', 'subprocess', 'pickle', 'builtins']);
+const CONSTRUCTOR = siteWords('object', ['constructor']);
 
 function mongoJsSite(lower: string): boolean {
-  return lower.includes('{') || lower.includes('|') || callsIn(lower, MONGO_JS_CALLS) || accessesIn(lower, THIS) || wordAfterIn(lower, ';', true, RETURN);
+  return lower.includes('{') || lower.includes('|') || sitesIn(lower, MONGO_JS_CALLS) || sitesIn(lower, THIS) || sitesIn(lower, RETURN);
 }
 
 function javaSite(lower: string): boolean {
-  return accessesIn(lower, JAVA_OBJECTS) || callsIn(lower, JAVA_CALLS) || lower.includes('builder') || lower.includes('classloader') || lower.includes('xwork') || lower.includes('gnlutil');
+  return sitesIn(lower, JAVA_OBJECTS) || sitesIn(lower, JAVA_CALLS) || lower.includes('builder') || lower.includes('classloader') || lower.includes('xwork') || lower.includes('gnlutil');
 }
 
 function nodeSite(lower: string): boolean {
-  return lower.includes('_') || callsIn(lower, NODE_CALLS) || accessesIn(lower, NODE_OBJECTS);
+  return lower.includes('_') || sitesIn(lower, NODE_CALLS) || sitesIn(lower, NODE_OBJECTS);
 }
 
 function pythonSite(lower: string): boolean {
-  return lower.includes('_') || accessesIn(lower, PYTHON_OBJECTS) || callsIn(lower, PYTHON_CALLS) || lower.includes('mportlib');
+  return lower.includes('_') || sitesIn(lower, PYTHON_OBJECTS) || sitesIn(lower, PYTHON_CALLS) || lower.includes('mportlib');
 }
 
 /** LDAP filter injection. */
@@ -112,7 +113,7 @@ export function detectCode(lower: string, original: string, report: Report): voi
   // Each pattern runs only where it can match (the sites above).
   if (
     ((lower.includes('<?') || textBefore(lower, ']', false, 'php')) && PHP_OPEN.test(lower) && !lower.includes('<?xml')) ||
-    (callsIn(lower, PHP_CALLS) && (PHP_STRONG_FN.test(lower) || PHP_WEAK_FN.test(lower))) ||
+    (sitesIn(lower, PHP_CALLS) && (PHP_STRONG_FN.test(lower) || PHP_WEAK_FN.test(lower))) ||
     (lower.includes('$') && PHP_VARS.test(lower)) ||
     (lower.includes(':{') && PHP_SERIALIZED.test(lower))
   ) {
@@ -121,5 +122,5 @@ export function detectCode(lower: string, original: string, report: Report): voi
   if ((javaSite(lower) && JAVA.test(lower)) || ((original.includes('0') || original.includes('H4sIAAAAAAAA')) && JAVA_SERIALIZED.test(original))) report('code-java');
   if (nodeSite(lower) && NODE.test(lower)) report('code-node');
   if (pythonSite(lower) && PYTHON.test(lower)) report('code-python');
-  if ((lower.includes('_') || lower.includes('[') || accessesIn(lower, CONSTRUCTOR)) && PROTO.test(lower)) report('code-prototype-pollution');
+  if ((lower.includes('_') || lower.includes('[') || sitesIn(lower, CONSTRUCTOR)) && PROTO.test(lower)) report('code-prototype-pollution');
 }

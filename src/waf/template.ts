@@ -4,7 +4,7 @@
  * operators, calls, indexing or object internals are code.
  */
 import type { Report } from './rules.js';
-import { accessesIn, callsIn, type Words } from './sites.js';
+import { siteWords, sitesIn } from './sites.js';
 
 /** Expression delimiters of common engines: Jinja/Twig/Handlebars, JSP EL/Freemarker/Thymeleaf, Ruby/Pug, ERB/EJS, Razor. */
 const DELIMITED = /\{\{([^{}]{0,400})\}\}|[$#*@~]\{([^{}]{0,400})\}|<%=?([^%]{0,400})%>|\{%([^%]{0,400})%\}|\{\{([^}]{0,400})$/g;
@@ -13,8 +13,8 @@ const JSON_MEMBER = /^\s*"[\w -]{1,40}"\s*:\s*(?:"[^"]*"|-?\d[\d.]*|true|false|n
 const OBJECT_WALK = /__(?:class|mro|subclasses|globals|builtins|init|import|base|bases|dict|getattribute|reduce)__|\bconstructor\s*(?:\.\s*constructor|\[\s*['"]constructor)|\.getclass\s*\(|\bclass\s*\.\s*(?:forname|classloader|module)|_memberaccess|@java\.lang|\bt\s*\(\s*java\.|\.getruntime\s*\(|freemarker\.template\.utility\.execute|\?new\s*\(/;
 
 /** Where OBJECT_WALK can match besides `_`, `@`, `?` and `[`: its callees and objects. */
-const WALK_CALLS = new Set(['getclass', 't', 'getruntime']);
-const WALK_OBJECTS: Words = { has: (w) => w === 'constructor' || w === 'class' || w.endsWith('freemarker') };
+const WALK_CALLS = siteWords('call', ['getclass', 't', 'getruntime']);
+const WALK_OBJECTS = siteWords('object', ['constructor', 'class'], { suffixes: ['freemarker'] });
 
 /** Resolves nested Log4j lookups (`${lower:j}`, `${::-n}`, `${env:X:-d}`) so the hidden `jndi:` shows. */
 function resolveLookups(s: string): string {
@@ -63,5 +63,5 @@ export function detectTemplate(lower: string, report: Report): void {
       }
     }
   }
-  if ((lower.includes('_') || lower.includes('@') || lower.includes('?') || lower.includes('[') || callsIn(lower, WALK_CALLS) || accessesIn(lower, WALK_OBJECTS)) && OBJECT_WALK.test(lower)) report('template-object-walk');
+  if ((lower.includes('_') || lower.includes('@') || lower.includes('?') || lower.includes('[') || sitesIn(lower, WALK_CALLS) || sitesIn(lower, WALK_OBJECTS)) && OBJECT_WALK.test(lower)) report('template-object-walk');
 }

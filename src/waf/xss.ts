@@ -5,7 +5,7 @@
  * not tags; `<img src=x onerror=…>` is.
  */
 import type { Report } from './rules.js';
-import { accessesIn, callsIn, propertiesIn, textBefore, wordBeforeIn } from './sites.js';
+import { siteWords, sitesIn, textBefore, wordBeforeIn, type SiteWords } from './sites.js';
 
 /** Elements that run or load active content by themselves. */
 const ACTIVE_ELEMENTS = new Set([
@@ -37,12 +37,12 @@ function isNameChar(c: number): boolean {
 
 /** First letters of the schemes SCRIPT_SCHEME knows. */
 const SCHEME_INITIALS = new Set(['j', 'v', 'l', 'm', 'd'].map((c) => c.charCodeAt(0)));
-const SCRIPT_WORDS = new Set(['javascript', 'vbscript']);
-const DIALOGS = new Set(['alert', 'prompt', 'confirm']);
-/** Callees and objects in JS_SINK. */
-const SINK_CALLS = new Set(['alert', 'prompt', 'confirm', 'eval', 'settimeout', 'setinterval', 'fetch', 'atob', 'execscript']);
-const SINK_OBJECTS = new Set(['document', 'window', 'location', 'string']);
-const INNER_HTML = new Set(['innerhtml']);
+const SCRIPT_WORDS = siteWords('scheme', ['javascript', 'vbscript']);
+const DIALOGS = siteWords('call', ['alert', 'prompt', 'confirm']);
+/** Callees, objects and properties in JS_SINK. */
+const SINK_CALLS = siteWords('call', ['alert', 'prompt', 'confirm', 'eval', 'settimeout', 'setinterval', 'fetch', 'atob', 'execscript']);
+const SINK_OBJECTS = siteWords('object', ['document', 'window', 'location', 'string']);
+const INNER_HTML = siteWords('property', ['innerhtml']);
 
 /** The first character that {@link schemeOf} keeps (NaN for none). */
 function firstSchemeChar(value: string): number {
@@ -52,13 +52,13 @@ function firstSchemeChar(value: string): number {
 }
 
 /** A call of one of `names` (`name(` or a tagged template `name\``), whitespace allowed before the parenthesis. */
-function calls(js: string, names: ReadonlySet<string>): boolean {
-  return callsIn(js, names) || wordBeforeIn(js, '`', true, names);
+function calls(js: string, names: SiteWords): boolean {
+  return sitesIn(js, names) || wordBeforeIn(js, '`', true, names);
 }
 
 /** Where JS_SINK can match: a sink call, `document.`, `window.`, `.innerhtml`, an index `[`, or a storage global (`ge` first: `g` is rarer than `s`). */
 function sinkSite(js: string, bracket: boolean): boolean {
-  return bracket || calls(js, SINK_CALLS) || accessesIn(js, SINK_OBJECTS) || propertiesIn(js, INNER_HTML) || (js.includes('ge') && js.includes('storage')) || js.includes('globalthis');
+  return bracket || calls(js, SINK_CALLS) || sitesIn(js, SINK_OBJECTS) || sitesIn(js, INNER_HTML) || (js.includes('ge') && js.includes('storage')) || js.includes('globalthis');
 }
 
 /** Removes what browsers skip inside a URI scheme (`java\tscript:`, `&#x0A;`) before matching it. */
@@ -145,7 +145,7 @@ export function detectXss(lower: string, report: Report): void {
   if (tag !== -1 && /<\?(?:import\b|xml:namespace\b)/.test(lower)) report('xss-script-tag');
   const colon = lower.includes(':');
   if (colon && SCHEME_INITIALS.has(firstSchemeChar(lower)) && SCRIPT_SCHEME.test(schemeOf(lower))) report('xss-script-uri');
-  if (colon && wordBeforeIn(lower, ':', true, SCRIPT_WORDS) && /(?:^|[\s"'(=,;])(?:javascript|vbscript)\s*:/.test(lower)) report('xss-script-uri');
+  if (colon && sitesIn(lower, SCRIPT_WORDS) && /(?:^|[\s"'(=,;])(?:javascript|vbscript)\s*:/.test(lower)) report('xss-script-uri');
   const css = cssUnescape(lower);
   if (textBefore(css, '(', false, 'expression') || css.includes('-moz-binding') || (textBefore(css, ':', true, 'behavior') && /behavior\s*:\s*url/.test(css))) report('xss-css-expression');
   // An attribute injected by closing a quoted attribute value: `" onfocus=…`, `' onselect=$.x(…)`.
