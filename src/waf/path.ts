@@ -12,7 +12,7 @@ import { siteWords, sitesIn } from './sites.js';
  */
 const PARENT_STEP = /(?:^|[/\\=:\s'"])(?:\.\.|\.{4,})[/\\;]/g;
 const SENSITIVE = /(?:^|[/\\\s'"=:])(?:etc[/\\](?:[a-z][\w.-]*\b(?!\s*[a-z])|passwd|shadow|group|hosts|issue|motd|crontab|sudoers|environment|profile|bashrc|master\.passwd|ssh[/\\]|mysql[/\\]|httpd[/\\]|apache2?[/\\]|nginx[/\\]|security[/\\]|pam\.d|fstab|resolv\.conf|hostname|os-release|inittab|network)|proc[/\\][a-z0-9]|var[/\\](?:log|www|run|lib|mail|spool)[/\\]|root[/\\]|home[/\\][^/\\\s]+[/\\]\.|dev[/\\](?:tcp|udp|null|zero|random|fd)[/\\]?|\.ssh[/\\]|\.aws[/\\]|\.kube[/\\]|\.git[/\\]|\.svn[/\\]|\.env\b|\.htaccess|\.htpasswd|\.bash_history|\.bashrc|\.profile|id_rsa|id_dsa|authorized_keys|known_hosts|web\.config|web-inf[/\\]|meta-inf[/\\]|wp-config\.php|win\.ini|boot\.ini|system\.ini|autoexec\.bat|(?:windows|winnt)[/\\](?:system32|win\.ini|repair|debug|panther)|system32[/\\]|inetpub[/\\]|[a-z]:[/\\](?:windows|winnt|boot\.ini|inetpub)|usr[/\\]local[/\\]|usr[/\\]share[/\\]|usr[/\\]bin[/\\]|bin[/\\](?:sh|bash|cat|ls)\b|sys[/\\](?:class|kernel|devices)[/\\]|opt[/\\]|tmp[/\\])/;
-/** What SENSITIVE needs besides a slash or `_`: a file extension or dot file it names. */
+/** What SENSITIVE needs besides a slash, a backslash or `_`: a file extension or dot file it names. */
 const SENSITIVE_EXTENSIONS = siteWords('property', [], { prefixes: ['env', 'htaccess', 'htpasswd', 'bashrc', 'profile', 'config', 'php', 'ini', 'bat'] });
 const WRAPPER = /\b(?:php|file|local_file|phar|zip|expect|glob|zlib|compress\.zlib|compress\.bzip2|ogg|rar|ssh2[.\w]{0,12}|jar|netdoc|data):(?:\/\/|[a-z0-9+/]{0,40};base64,)/;
 

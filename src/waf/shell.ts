@@ -31,18 +31,8 @@ const WINDOWS_EXEC = /\b(?:cmd(?:\.exe)?\s*\/[ck]\b|powershell(?:\.exe)?\s+-|pws
  * Where the patterns below can match (see sites.ts): a quote inside a word, a letter between quotes,
  * a command name first in a segment, the words before `-`, `/` and `(` that WINDOWS_EXEC needs.
  */
-const QUOTES = ["'", '"'];
-
 function isLetter(c: number): boolean {
   return c >= 97 && c <= 122;
-}
-
-/** True when `test` accepts the position of some quote in `s`. */
-function someQuote(s: string, test: (s: string, p: number) => boolean): boolean {
-  for (const q of QUOTES) {
-    for (let p = s.indexOf(q); p !== -1; p = s.indexOf(q, p + 1)) if (test(s, p)) return true;
-  }
-  return false;
 }
 
 /** `c'a't`: a quote between two letters. */
@@ -69,10 +59,13 @@ function nextQuote(s: string, from: number): number {
   return single === -1 ? double : double === -1 ? single : Math.min(single, double);
 }
 
-/** `'a'`: a letter between two quotes. */
-function quotedLetter(s: string, p: number): boolean {
-  const c = s.charCodeAt(p + 2);
-  return isLetter(s.charCodeAt(p + 1)) && (c === 39 || c === 34);
+/** `'a'`: some letter between two quotes. */
+function quotedLetter(s: string): boolean {
+  for (let p = nextQuote(s, 0); p !== -1; p = nextQuote(s, p + 1)) {
+    const c = s.charCodeAt(p + 2);
+    if (isLetter(s.charCodeAt(p + 1)) && (c === 39 || c === 34)) return true;
+  }
+  return false;
 }
 
 const SEPARATORS = [';', '|', '&', '\r', '\n', '$(', '`'];
@@ -158,7 +151,7 @@ function windowsSite(s: string): boolean {
  */
 export function detectShell(lower: string, report: Report): void {
   const s = unshell(lower);
-  if (s !== lower && (lower.includes('$') || lower.includes('\\') || someQuote(lower, quotedLetter)) && /\$\{ifs|\$ifs|\$@|['"][a-z]['"]|\\[a-z]/.test(lower)) report('cmd-obfuscation');
+  if (s !== lower && (lower.includes('$') || lower.includes('\\') || quotedLetter(lower)) && /\$\{ifs|\$ifs|\$@|['"][a-z]['"]|\\[a-z]/.test(lower)) report('cmd-obfuscation');
   // Segments after separators: ; | || & && newline, and the inside of $( … ) and ` … `.
   const parts = SEPARATORS.some((x) => s.includes(x)) ? s.split(/;|\|\|?|&&?|\r|\n|\$\(|`|\)\s*;/) : [s];
   for (let i = 1; i < parts.length && i < 64; i++) {
