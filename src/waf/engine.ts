@@ -70,10 +70,14 @@ function plainSuspect(value: string): boolean {
   return value.includes('--') || value.includes('@@') || value.includes('rO0AB') || PLAIN_NUMERIC_SQL.test(value) || PLAIN_SUSPECT_WORD.test(value);
 }
 
-/** Characters common in text that PLAIN refuses: found natively, they spare PLAIN's slower scan of the value. */
+/**
+ * Characters common in text that PLAIN refuses: found natively, they spare PLAIN's slower scan of a
+ * long value. A short value is scanned by PLAIN as fast as these are searched.
+ */
 function punctuated(value: string): boolean {
-  return value.includes("'") || value.includes('"') || value.includes('(') || value.includes(':') || value.includes(';');
+  return value.length > PUNCTUATED_MIN && (value.includes("'") || value.includes('"') || value.includes('(') || value.includes(':') || value.includes(';'));
 }
+const PUNCTUATED_MIN = 32;
 
 /** Rules found in the value under inspection: detection is synchronous, one value at a time, so one set and one reporter serve every call. */
 const found = new Set<RuleId>();

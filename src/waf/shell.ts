@@ -69,6 +69,11 @@ function quotedLetter(s: string): boolean {
 }
 
 const SEPARATORS = [';', '|', '&', '\r', '\n', '$(', '`'];
+
+function hasSeparator(s: string): boolean {
+  for (const x of SEPARATORS) if (s.includes(x)) return true;
+  return false;
+}
 const WINDOWS_DASHED = new Set(['powershell', 'exe', 'pwsh', 'invoke', 'start', 'new']);
 const WINDOWS_SLASHED = new Set(['cmd', 'exe']);
 const WINDOWS_CALLS = new Set(['iex', 'downloadstring']);
@@ -153,7 +158,7 @@ export function detectShell(lower: string, report: Report): void {
   const s = unshell(lower);
   if (s !== lower && (lower.includes('$') || lower.includes('\\') || quotedLetter(lower)) && /\$\{ifs|\$ifs|\$@|['"][a-z]['"]|\\[a-z]/.test(lower)) report('cmd-obfuscation');
   // Segments after separators: ; | || & && newline, and the inside of $( … ) and ` … `.
-  const parts = SEPARATORS.some((x) => s.includes(x)) ? s.split(/;|\|\|?|&&?|\r|\n|\$\(|`|\)\s*;/) : [s];
+  const parts = hasSeparator(s) ? s.split(/;|\|\|?|&&?|\r|\n|\$\(|`|\)\s*;/) : [s];
   for (let i = 1; i < parts.length && i < 64; i++) {
     const part = parts[i]!;
     // Any word run with option flags after a separator (`;perf --version`) is a command line too.
