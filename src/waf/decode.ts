@@ -16,6 +16,12 @@ const NAMED_ENTITIES: Readonly<Record<string, string>> = {
   verbar: '|', quest: '?', commat: '@', lowbar: '_', hyphen: '-', nbsp: ' ',
 };
 
+/** Index of the next `ch` from `from` on, or the length: the plain run before it is copied in one piece, not character by character. */
+function runEnd(s: string, from: number, ch: string): number {
+  const next = s.indexOf(ch, from);
+  return next === -1 ? s.length : next;
+}
+
 function isHex(c: number): boolean {
   return (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
 }
@@ -37,8 +43,9 @@ export function percentDecode(s: string): string {
   while (i < n) {
     const c = s.charCodeAt(i);
     if (c !== 37 /* % */) {
-      out += s[i];
-      i++;
+      const end = runEnd(s, i, '%');
+      out += s.slice(i, end);
+      i = end;
       continue;
     }
     if (i + 5 < n && (s.charCodeAt(i + 1) | 32) === 117 /* u */ && isHex(s.charCodeAt(i + 2)) && isHex(s.charCodeAt(i + 3)) && isHex(s.charCodeAt(i + 4)) && isHex(s.charCodeAt(i + 5))) {
@@ -102,8 +109,9 @@ export function htmlEntityDecode(s: string): string {
   const n = s.length;
   while (i < n) {
     if (s.charCodeAt(i) !== 38 /* & */) {
-      out += s[i];
-      i++;
+      const end = runEnd(s, i, '&');
+      out += s.slice(i, end);
+      i = end;
       continue;
     }
     let j = i + 1;
@@ -171,8 +179,10 @@ export function escapeDecode(s: string): string {
         continue;
       }
     }
-    out += s[i];
-    i++;
+    // A backslash that escapes nothing stays; other characters are copied up to the next backslash.
+    const end = c === 92 ? i + 1 : runEnd(s, i, '\\');
+    out += s.slice(i, end);
+    i = end;
   }
   return out;
 }

@@ -3,6 +3,7 @@
  * CR/LF header injection and code injection into interpreters (PHP, Java, Node.js, Python).
  */
 import type { Report } from './rules.js';
+import { firstNonSpace, siteWords, sitesIn, textBefore } from './sites.js';
 
 /** A filter closed and another opened: `*)(uid=*`, `admin)(|(password=*`, `)(&(objectclass=*`. */
 const LDAP_REOPEN = /\)\s*\(\s*\(?\s*[|&!]?\s*\(?\s*[a-z][\w.;-]*\s*[~<>]?=/;
@@ -28,15 +29,65 @@ const NODE = /\brequire\s*\(\s*['"`](?:child_process|fs|net|vm|os|http|dgram|clu
 const PROTO = /__proto__|\bconstructor\s*(?:\.|\[\s*['"]?)\s*prototype\b/;
 const PYTHON = /\b__import__\s*\(|\bos\s*\.\s*(?:system|popen|exec\w*|spawn\w*)\s*\(|\bsubprocess\s*\.\s*\w+\s*\(|\bpickle\s*\.\s*loads?\s*\(|\bimportlib\b|\bbuiltins\s*\.|\bcompile\s*\(\s*['"].*['"]\s*,\s*['"]|\bexec\s*\(\s*['"](?:import|__)/;
 
+/*
+ * Where each pattern can match (see sites.ts): the callees, objects and characters its
+ * alternatives need. A pattern runs only when its value has one of them. Names without such a
+ * site are searched from a rarer letter (`builder` for `processbuilder`): a search costs more the
+ * more often its first letter occurs.
+ */
+const MONGO_JS_CALLS = siteWords('call', ['sleep', 'keys']);
+const THIS = siteWords('object', ['this']);
+const RETURN = siteWords('statement', ['return']);
+const PHP_CALLS = siteWords(
+  'call',
+  [
+    // PHP_STRONG_FN
+    'shell_exec', 'passthru', 'proc_open', 'popen', 'pcntl_exec', 'base64_decode', 'gzinflate', 'gzuncompress', 'str_rot13', 'phpinfo',
+    'file_get_contents', 'file_put_contents', 'fwrite', 'fputs', 'create_function', 'call_user_func', 'call_user_func_array', 'preg_replace',
+    'move_uploaded_file', 'curl_exec', 'highlight_file', 'show_source', 'proc_nice', 'ini_set', 'putenv', 'array_map', 'array_filter', 'usort',
+    'assert_options', 'get_defined_vars', 'var_dump', 'print_r', 'unserialize', 'escapeshellcmd', 'symlink', 'chmod', 'fsockopen', 'stream_socket_client',
+    // PHP_WEAK_FN
+    'system', 'exec', 'eval', 'assert', 'include', 'include_once', 'require_once', 'readfile', 'fopen', 'unlink', 'opendir', 'scandir',
+  ],
+  { prefixes: ['posix_'] },
+);
+const JAVA_CALLS = siteWords('call', ['getruntime', 'forname', 'getmethod', 'getdeclaredmethod', 'invoke', 'newinstance', 'exec']);
+const JAVA_OBJECTS = siteWords('object', ['java', 'javax', 'sun', 'jdk'], { suffixes: ['org', 'com'] });
+const NODE_CALLS = siteWords('call', ['require', 'execsync', 'spawnsync', 'exec', 'spawn', 'function']);
+const NODE_OBJECTS = siteWords('object', ['process', 'global']);
+const PYTHON_CALLS = siteWords('call', ['compile', 'exec']);
+const PYTHON_OBJECTS = siteWords('object', ['os', 'subprocess', 'pickle', 'builtins']);
+const CONSTRUCTOR = siteWords('object', ['constructor']);
+
+function mongoJsSite(lower: string): boolean {
+  return lower.includes('{') || lower.includes('|') || sitesIn(lower, MONGO_JS_CALLS) || sitesIn(lower, THIS) || sitesIn(lower, RETURN);
+}
+
+function javaSite(lower: string): boolean {
+  return sitesIn(lower, JAVA_OBJECTS) || sitesIn(lower, JAVA_CALLS) || lower.includes('builder') || lower.includes('classloader') || lower.includes('xwork') || lower.includes('gnlutil');
+}
+
+function nodeSite(lower: string): boolean {
+  return lower.includes('_') || sitesIn(lower, NODE_CALLS) || sitesIn(lower, NODE_OBJECTS);
+}
+
+function pythonSite(lower: string): boolean {
+  return lower.includes('_') || sitesIn(lower, PYTHON_OBJECTS) || sitesIn(lower, PYTHON_CALLS) || lower.includes('mportlib');
+}
+
 /** LDAP filter injection. */
 export function detectLdap(lower: string, report: Report): void {
-  if (lower.includes(')') && (LDAP_REOPEN.test(lower) || LDAP_LEADING.test(lower))) report('ldap-filter-injection');
+  if (!lower.includes(')')) return;
+  // Every alternative needs an `=`, except a value that starts with `)` or `*)`.
+  const eq = lower.includes('=');
+  const first = firstNonSpace(lower);
+  if ((eq && LDAP_REOPEN.test(lower)) || ((eq || first === 41 /* ) */ || first === 42 /* * */) && LDAP_LEADING.test(lower))) report('ldap-filter-injection');
 }
 
 /** NoSQL operators in values (`{"$ne": 1}` as text, `[$ne]`) and `$where` JavaScript. */
 export function detectNosql(lower: string, report: Report): void {
   if (lower.includes('$') && MONGO_IN_VALUE.test(lower)) report('nosql-operator');
-  if (MONGO_JS.test(lower)) report('nosql-js-expression');
+  if (mongoJsSite(lower) && MONGO_JS.test(lower)) report('nosql-js-expression');
 }
 
 /** NoSQL operators used as object keys (`{"password": {"$ne": null}}`, `password[$ne]=`). */
@@ -59,18 +110,17 @@ export function detectCrlf(decoded: string, report: Report): void {
 
 /** Code injection into interpreters. `original` keeps case for base64 markers of serialized objects. */
 export function detectCode(lower: string, original: string, report: Report): void {
-  // Each PHP pattern needs a character that most values lack: only those present run their pattern.
-  const call = lower.includes('(');
+  // Each pattern runs only where it can match (the sites above).
   if (
-    ((lower.includes('<?') || lower.includes('php]')) && PHP_OPEN.test(lower) && !lower.includes('<?xml')) ||
-    (call && (PHP_STRONG_FN.test(lower) || PHP_WEAK_FN.test(lower))) ||
+    ((lower.includes('<?') || textBefore(lower, ']', false, 'php')) && PHP_OPEN.test(lower) && !lower.includes('<?xml')) ||
+    (sitesIn(lower, PHP_CALLS) && (PHP_STRONG_FN.test(lower) || PHP_WEAK_FN.test(lower))) ||
     (lower.includes('$') && PHP_VARS.test(lower)) ||
     (lower.includes(':{') && PHP_SERIALIZED.test(lower))
   ) {
     report('code-php');
   }
-  if (JAVA.test(lower) || JAVA_SERIALIZED.test(original)) report('code-java');
-  if (NODE.test(lower)) report('code-node');
-  if (PYTHON.test(lower)) report('code-python');
-  if (PROTO.test(lower)) report('code-prototype-pollution');
+  if ((javaSite(lower) && JAVA.test(lower)) || ((original.includes('0') || original.includes('H4sIAAAAAAAA')) && JAVA_SERIALIZED.test(original))) report('code-java');
+  if (nodeSite(lower) && NODE.test(lower)) report('code-node');
+  if (pythonSite(lower) && PYTHON.test(lower)) report('code-python');
+  if ((lower.includes('_') || lower.includes('[') || sitesIn(lower, CONSTRUCTOR)) && PROTO.test(lower)) report('code-prototype-pollution');
 }

@@ -4,6 +4,7 @@
  * attacker asks for, and stream wrappers that turn a file parameter into code or data access.
  */
 import type { Report } from './rules.js';
+import { siteWords, sitesIn } from './sites.js';
 
 /**
  * A parent step: two dots, or four and more (`....//` left behind by filters that strip `../`),
@@ -11,6 +12,8 @@ import type { Report } from './rules.js';
  */
 const PARENT_STEP = /(?:^|[/\\=:\s'"])(?:\.\.|\.{4,})[/\\;]/g;
 const SENSITIVE = /(?:^|[/\\\s'"=:])(?:etc[/\\](?:[a-z][\w.-]*\b(?!\s*[a-z])|passwd|shadow|group|hosts|issue|motd|crontab|sudoers|environment|profile|bashrc|master\.passwd|ssh[/\\]|mysql[/\\]|httpd[/\\]|apache2?[/\\]|nginx[/\\]|security[/\\]|pam\.d|fstab|resolv\.conf|hostname|os-release|inittab|network)|proc[/\\][a-z0-9]|var[/\\](?:log|www|run|lib|mail|spool)[/\\]|root[/\\]|home[/\\][^/\\\s]+[/\\]\.|dev[/\\](?:tcp|udp|null|zero|random|fd)[/\\]?|\.ssh[/\\]|\.aws[/\\]|\.kube[/\\]|\.git[/\\]|\.svn[/\\]|\.env\b|\.htaccess|\.htpasswd|\.bash_history|\.bashrc|\.profile|id_rsa|id_dsa|authorized_keys|known_hosts|web\.config|web-inf[/\\]|meta-inf[/\\]|wp-config\.php|win\.ini|boot\.ini|system\.ini|autoexec\.bat|(?:windows|winnt)[/\\](?:system32|win\.ini|repair|debug|panther)|system32[/\\]|inetpub[/\\]|[a-z]:[/\\](?:windows|winnt|boot\.ini|inetpub)|usr[/\\]local[/\\]|usr[/\\]share[/\\]|usr[/\\]bin[/\\]|bin[/\\](?:sh|bash|cat|ls)\b|sys[/\\](?:class|kernel|devices)[/\\]|opt[/\\]|tmp[/\\])/;
+/** What SENSITIVE needs besides a slash, a backslash or `_`: a file extension or dot file it names. */
+const SENSITIVE_EXTENSIONS = siteWords('property', [], { prefixes: ['env', 'htaccess', 'htpasswd', 'bashrc', 'profile', 'config', 'php', 'ini', 'bat'] });
 const WRAPPER = /\b(?:php|file|local_file|phar|zip|expect|glob|zlib|compress\.zlib|compress\.bzip2|ogg|rar|ssh2[.\w]{0,12}|jar|netdoc|data):(?:\/\/|[a-z0-9+/]{0,40};base64,)/;
 
 /**
@@ -31,7 +34,7 @@ export function detectPath(lower: string, report: Report): void {
     if (steps >= 2 || atStart) report('path-traversal');
     else if (steps === 1) report('path-single-parent');
   }
-  const file = SENSITIVE.exec(lower);
+  const file = lower.includes('/') || lower.includes('\\') || lower.includes('_') || sitesIn(lower, SENSITIVE_EXTENSIONS) ? SENSITIVE.exec(lower) : null;
   if (file !== null) {
     // "etc/passwd" needs an absolute or traversal prefix to be a path; a word in prose is not.
     const before = lower.slice(Math.max(0, file.index - 2), file.index + 1);
@@ -39,5 +42,6 @@ export function detectPath(lower: string, report: Report): void {
       report('path-sensitive-file');
     }
   }
-  if (lower.includes(':') && WRAPPER.test(lower)) report('path-wrapper-scheme');
+  // WRAPPER needs `://` or `;base64,` after its scheme.
+  if (lower.includes(':') && (lower.includes('//') || lower.includes(';base64,')) && WRAPPER.test(lower)) report('path-wrapper-scheme');
 }

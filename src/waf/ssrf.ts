@@ -7,8 +7,11 @@
  */
 import { isIP } from 'node:net';
 import type { Report } from './rules.js';
+import { siteWords, sitesIn } from './sites.js';
 
 const URL_START = /\b([a-z][a-z0-9+._-]{1,15}):\/\/|(?:^|[\s'"=(])\/\/(?=[\w[])|\b(https?|ftp|wss?):(?=[\w[])/g;
+/** The schemes URL_START takes without `//`. */
+const BARE_SCHEMES = siteWords('scheme', ['http', 'https', 'ftp', 'ws', 'wss']);
 const DANGEROUS_SCHEMES = new Set(['local_file', 'gopher', 'dict', 'ldap', 'ldaps', 'tftp', 'jar', 'netdoc', 'sftp', 'rmi', 'iiop', 'dns', 'nis', 'nds', 'corba']);
 const METADATA_HOSTS = new Set(['localhost4', 'localhost6', 'localhost.localdomain', 'localhost4.localdomain4', 'localhost6.localdomain6', 'ip6-localhost', 'ip6-loopback', 'metadata', 'metadata.google.internal', 'metadata.goog', 'instance-data', 'instance-data.ec2.internal', 'metadata.packet.net', 'metadata.azure.com', 'metadata.tencentyun.com', 'kubernetes.default', 'kubernetes.default.svc']);
 
@@ -69,7 +72,8 @@ export function isInternalHost(hostname: string, internalNames: readonly string[
  *   detectSsrf('http://169.254.169.254/latest/meta-data/', [], report) // ssrf-internal-target
  */
 export function detectSsrf(lower: string, internalNames: readonly string[], report: Report): void {
-  if (!lower.includes(':') && !lower.includes('//')) return;
+  // URL_START needs `//`, or one of its bare schemes before a `:`.
+  if (!lower.includes('//') && !(lower.includes(':') && sitesIn(lower, BARE_SCHEMES))) return;
   for (const m of lower.matchAll(URL_START)) {
     const scheme = m[1] ?? m[2] ?? 'http';
     if (DANGEROUS_SCHEMES.has(scheme)) report('ssrf-dangerous-scheme');

@@ -4,12 +4,17 @@
  * operators, calls, indexing or object internals are code.
  */
 import type { Report } from './rules.js';
+import { siteWords, sitesIn } from './sites.js';
 
 /** Expression delimiters of common engines: Jinja/Twig/Handlebars, JSP EL/Freemarker/Thymeleaf, Ruby/Pug, ERB/EJS, Razor. */
 const DELIMITED = /\{\{([^{}]{0,400})\}\}|[$#*@~]\{([^{}]{0,400})\}|<%=?([^%]{0,400})%>|\{%([^%]{0,400})%\}|\{\{([^}]{0,400})$/g;
 const EXPRESSION = /[()*+[\]|'"`<>^%!]|__|\b(?:import|for|if|set|include|extends|exec|eval|range|self|request|config|lipsum|cycler|joiner|namespace|class|getclass|forname|runtime|new)\b|-\s*\d|\d\s*-|\.\s*\w+\s*\(/;
 const JSON_MEMBER = /^\s*"[\w -]{1,40}"\s*:\s*(?:"[^"]*"|-?\d[\d.]*|true|false|null)\s*(?:,|$)/;
 const OBJECT_WALK = /__(?:class|mro|subclasses|globals|builtins|init|import|base|bases|dict|getattribute|reduce)__|\bconstructor\s*(?:\.\s*constructor|\[\s*['"]constructor)|\.getclass\s*\(|\bclass\s*\.\s*(?:forname|classloader|module)|_memberaccess|@java\.lang|\bt\s*\(\s*java\.|\.getruntime\s*\(|freemarker\.template\.utility\.execute|\?new\s*\(/;
+
+/** Where OBJECT_WALK can match besides `_`, `@`, `?` and `[`: its callees and objects. */
+const WALK_CALLS = siteWords('call', ['getclass', 't', 'getruntime']);
+const WALK_OBJECTS = siteWords('object', ['constructor', 'class'], { suffixes: ['freemarker'] });
 
 /** Resolves nested Log4j lookups (`${lower:j}`, `${::-n}`, `${env:X:-d}`) so the hidden `jndi:` shows. */
 function resolveLookups(s: string): string {
@@ -44,7 +49,7 @@ export function detectTemplate(lower: string, report: Report): void {
     if (/\{\s*(?:jndi|ldaps?|rmi|dns|iiop|corba|nds|nis|http)\s*:/.test(resolved) || /\u0001\{\s*(?:env|sys|java|ctx|main|bundle|k8s|docker|spring|base64|log4j|web|marker|sd|map|event)\s*:/.test(resolved)) {
       report('jndi-lookup');
     }
-  } else if (/\bjndi\s*:\s*(?:ldaps?|rmi|dns|iiop|corba|nds|nis|http)\s*:\/\//.test(lower)) {
+  } else if (lower.includes('//') && /\bjndi\s*:\s*(?:ldaps?|rmi|dns|iiop|corba|nds|nis|http)\s*:\/\//.test(lower)) {
     report('jndi-lookup');
   }
   if (lower.includes('{') || lower.includes('<%')) {
@@ -58,5 +63,5 @@ export function detectTemplate(lower: string, report: Report): void {
       }
     }
   }
-  if (OBJECT_WALK.test(lower)) report('template-object-walk');
+  if ((lower.includes('_') || lower.includes('@') || lower.includes('?') || lower.includes('[') || sitesIn(lower, WALK_CALLS) || sitesIn(lower, WALK_OBJECTS)) && OBJECT_WALK.test(lower)) report('template-object-walk');
 }

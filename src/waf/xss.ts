@@ -5,6 +5,7 @@
  * not tags; `<img src=x onerror=…>` is.
  */
 import type { Report } from './rules.js';
+import { siteWords, sitesIn, textBefore, wordBeforeIn, type SiteWords } from './sites.js';
 
 /** Elements that run or load active content by themselves. */
 const ACTIVE_ELEMENTS = new Set([
@@ -32,6 +33,32 @@ function cssUnescape(css: string): string {
 
 function isNameChar(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 45 || c === 58 || c === 95;
+}
+
+/** First letters of the schemes SCRIPT_SCHEME knows. */
+const SCHEME_INITIALS = new Set(['j', 'v', 'l', 'm', 'd'].map((c) => c.charCodeAt(0)));
+const SCRIPT_WORDS = siteWords('scheme', ['javascript', 'vbscript']);
+const DIALOGS = siteWords('call', ['alert', 'prompt', 'confirm']);
+/** Callees, objects and properties in JS_SINK. */
+const SINK_CALLS = siteWords('call', ['alert', 'prompt', 'confirm', 'eval', 'settimeout', 'setinterval', 'fetch', 'atob', 'execscript']);
+const SINK_OBJECTS = siteWords('object', ['document', 'window', 'location', 'string']);
+const INNER_HTML = siteWords('property', ['innerhtml']);
+
+/** The first character that {@link schemeOf} keeps (NaN for none). */
+function firstSchemeChar(value: string): number {
+  let i = 0;
+  while (i < value.length && (value.charCodeAt(i) <= 0x20 || (value.charCodeAt(i) >= 0x7f && value.charCodeAt(i) <= 0xa0))) i++;
+  return value.charCodeAt(i);
+}
+
+/** A call of one of `names` (`name(` or a tagged template `name\``), whitespace allowed before the parenthesis. */
+function calls(js: string, names: SiteWords): boolean {
+  return sitesIn(js, names) || wordBeforeIn(js, '`', true, names);
+}
+
+/** Where JS_SINK can match: a sink call, `document.`, `window.`, `.innerhtml`, an index `[`, or a storage global (`ge` first: `g` is rarer than `s`). */
+function sinkSite(js: string, bracket: boolean): boolean {
+  return bracket || calls(js, SINK_CALLS) || sitesIn(js, SINK_OBJECTS) || sitesIn(js, INNER_HTML) || (js.includes('ge') && js.includes('storage')) || js.includes('globalthis');
 }
 
 /** Removes what browsers skip inside a URI scheme (`java\tscript:`, `&#x0A;`) before matching it. */
@@ -107,24 +134,28 @@ function inspectTag(s: string, i: number, report: Report): number {
  *   detectXss('<img src=x onerror=alert(1)>', report) // xss-event-handler, xss-js-sink
  */
 export function detectXss(lower: string, report: Report): void {
-  let i = lower.indexOf('<');
+  const tag = lower.indexOf('<');
+  let i = tag;
   while (i !== -1 && i < lower.length) {
     const next = inspectTag(lower, i, report);
     i = lower.indexOf('<', next);
   }
+  // Each pattern below runs only where it could match (see sites.ts): prose has none of these sites.
   // IE's `<?import implementation=…>` / `<?xml:namespace …>` processing instructions attach behaviours (script) to elements.
-  if (/<\?(?:import\b|xml:namespace\b)/.test(lower)) report('xss-script-tag');
-  if (lower.includes(':') && SCRIPT_SCHEME.test(schemeOf(lower))) report('xss-script-uri');
-  if (/(?:^|[\s"'(=,;])(?:javascript|vbscript)\s*:/.test(lower)) report('xss-script-uri');
+  if (tag !== -1 && /<\?(?:import\b|xml:namespace\b)/.test(lower)) report('xss-script-tag');
+  const colon = lower.includes(':');
+  if (colon && SCHEME_INITIALS.has(firstSchemeChar(lower)) && SCRIPT_SCHEME.test(schemeOf(lower))) report('xss-script-uri');
+  if (colon && sitesIn(lower, SCRIPT_WORDS) && /(?:^|[\s"'(=,;])(?:javascript|vbscript)\s*:/.test(lower)) report('xss-script-uri');
   const css = cssUnescape(lower);
-  if (css.includes('expression(') || css.includes('-moz-binding') || /behavior\s*:\s*url/.test(css)) report('xss-css-expression');
+  if (textBefore(css, '(', false, 'expression') || css.includes('-moz-binding') || (textBefore(css, ':', true, 'behavior') && /behavior\s*:\s*url/.test(css))) report('xss-css-expression');
   // An attribute injected by closing a quoted attribute value: `" onfocus=…`, `' onselect=$.x(…)`.
-  if (/['"`]\s*on[a-z]{3,}\s*=/.test(lower)) report('xss-event-handler');
+  if (lower.includes('=') && /['"`]\s*on[a-z]{3,}\s*=/.test(lower)) report('xss-event-handler');
   const js = lower.includes('/*') ? lower.replace(/\/\*[^*]{0,200}\*\//g, '') : lower;
-  if (/\b(?:self|top|window|parent|globalthis|frames|content)\s*\[\s*['"`]/.test(js)) report('xss-js-sink');
-  if (/\b(?:alert|prompt|confirm)\s*(?:\(\s*\)|`)/.test(js)) report('xss-js-sink');
-  if (/\bdocument\s*\)?\s*\[\s*['"`](?:cookie|domain|write|location)['"`]/.test(js)) report('xss-js-sink');
-  if (JS_SINK.test(js)) {
+  const bracket = js.includes('[');
+  if (bracket && /\b(?:self|top|window|parent|globalthis|frames|content)\s*\[\s*['"`]/.test(js)) report('xss-js-sink');
+  if (calls(js, DIALOGS) && /\b(?:alert|prompt|confirm)\s*(?:\(\s*\)|`)/.test(js)) report('xss-js-sink');
+  if (bracket && /\bdocument\s*\)?\s*\[\s*['"`](?:cookie|domain|write|location)['"`]/.test(js)) report('xss-js-sink');
+  if (sinkSite(js, bracket) && JS_SINK.test(js)) {
     // A sink alone in prose ("set an alert(s)") needs the shape of a script fragment around it.
     if (JS_BREAKOUT.test(lower) || /(?:alert|prompt|confirm|eval)\s*(?:\(\s*(?:[\d'"`/]|document|window|this|string|top|self|[a-z_$][\w$]*\s*\))|`)/.test(js) || /document\s*\.\s*cookie|fromcharcode/.test(js) || lower.includes('<')) {
       report('xss-js-sink');

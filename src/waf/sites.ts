@@ -1,0 +1,214 @@
+/**
+ * Cheap necessary conditions for the detectors' patterns. Most inspected values are prose, and a
+ * regular expression run over a whole value costs about 1 µs per KB whether it matches or not; the
+ * detectors have dozens. So before a pattern runs, a detector looks only where it could match: a
+ * pattern `\beval\s*\(` needs a `(` whose callee is `eval`, `\bjava\.lang` a `.` after `java`.
+ * These checks never decide alone: when one passes, the pattern still runs.
+ *
+ * The words that patterns need at a site (callees, objects…) are declared once per group with
+ * {@link siteWords}; the sites of a value are then read once, for every group of every detector:
+ * occurrences of the site character are found with indexOf (native and fast), and the word at each
+ * is compared in place, by its first and last letters and length, with the words declared. Most
+ * words of prose are let go without being copied out of the value.
+ */
+
+/** `\s` of a regular expression without the `u` flag. */
+export function isRegexSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13) || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
+}
+
+/** `\w` of a regular expression without the `u` flag. */
+export function isRegexWord(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 95 || (c >= 65 && c <= 90);
+}
+
+/** A set of words, or a rule over words (`posix_…`). */
+export interface Words {
+  has(word: string): boolean;
+}
+
+/**
+ * The maximal run of `\w` characters that ends at `end` (exclusive), after skipping `\s` backwards
+ * from `end` when `gap` is set: the callee of `name (`, the object of `name .`. A pattern
+ * `\bname\s*\(` can only match at a `(` whose word before is exactly `name`.
+ */
+function wordBefore(s: string, end: number, gap: boolean): string {
+  let e = end;
+  if (gap) while (e > 0 && isRegexSpace(s.charCodeAt(e - 1))) e--;
+  let b = e;
+  while (b > 0 && isRegexWord(s.charCodeAt(b - 1))) b--;
+  return b === e ? '' : s.slice(b, e);
+}
+
+/** True when some `ch` in `s` has a word before it (see {@link wordBefore}) in `words`. */
+export function wordBeforeIn(s: string, ch: string, gap: boolean, words: Words): boolean {
+  for (let p = s.indexOf(ch); p !== -1; p = s.indexOf(ch, p + 1)) {
+    if (words.has(wordBefore(s, p, gap))) return true;
+  }
+  return false;
+}
+
+/**
+ * The kinds of site, each a character and where its word is read, whitespace allowed in between
+ * unless said: a `call` is the word before `(`, an `object` the word before `.`, a `property` the
+ * word right after `.` (no whitespace: `\.innerhtml`, file extensions), a `scheme` the word before
+ * `:`, a `statement` the word after `;`.
+ */
+export type SiteKind = 'call' | 'object' | 'property' | 'scheme' | 'statement';
+
+interface Site {
+  readonly ch: string;
+  readonly after: boolean;
+  readonly gap: boolean;
+}
+
+const SITES: Readonly<Record<SiteKind, Site>> = {
+  call: { ch: '(', after: false, gap: true },
+  object: { ch: '.', after: false, gap: true },
+  property: { ch: '.', after: true, gap: false },
+  scheme: { ch: ':', after: false, gap: true },
+  statement: { ch: ';', after: true, gap: true },
+};
+/** Index of a `\w` character in the shape table (a–z, 0–9, `_`), or -1. */
+function letterIndex(c: number): number {
+  return c >= 97 && c <= 122 ? c - 97 : c >= 48 && c <= 57 ? c - 22 : c === 95 ? 36 : -1;
+}
+
+/** An affix rule: a word that starts (or ends) with `text` belongs to the groups in `bits`; `edge` is the character at that end. */
+interface Affix {
+  readonly text: string;
+  readonly edge: number;
+  readonly bits: number;
+}
+
+/** The words declared for one kind of site, by group (one bit each). */
+class SiteMatcher {
+  readonly exact = new Map<string, number>();
+  /** Bit `length` set when a declared word of that length has those first and last characters (37 × 37). */
+  readonly shapes = new Uint32Array(37 * 37);
+  /** Declared words that the shape table cannot hold (other characters, 32 and more long): looked up always. */
+  odd = false;
+  readonly prefixes: Affix[] = [];
+  readonly suffixes: Affix[] = [];
+  groups = 0;
+
+  /** The groups (bits) of the word `s[b, e)`. */
+  bitsOf(s: string, b: number, e: number): number {
+    const length = e - b;
+    let bits = 0;
+    const first = letterIndex(s.charCodeAt(b));
+    const last = letterIndex(s.charCodeAt(e - 1));
+    if (this.odd || (first !== -1 && last !== -1 && length < 32 && ((this.shapes[first * 37 + last]! >>> length) & 1) === 1)) bits |= this.exact.get(s.slice(b, e)) ?? 0;
+    for (const a of this.prefixes) if (s.charCodeAt(b) === a.edge && length >= a.text.length && s.startsWith(a.text, b)) bits |= a.bits;
+    for (const a of this.suffixes) if (s.charCodeAt(e - 1) === a.edge && length >= a.text.length && s.startsWith(a.text, e - a.text.length)) bits |= a.bits;
+    return bits;
+  }
+}
+
+const MATCHERS: Readonly<Record<SiteKind, SiteMatcher>> = {
+  call: new SiteMatcher(),
+  object: new SiteMatcher(),
+  property: new SiteMatcher(),
+  scheme: new SiteMatcher(),
+  statement: new SiteMatcher(),
+};
+
+/** A group of words declared for one kind of site (see {@link siteWords}). */
+export interface SiteWords extends Words {
+  readonly kind: SiteKind;
+  readonly bit: number;
+}
+
+/**
+ * Declares the words a pattern needs at one kind of site: exact words, and words that start or end
+ * with some text (for a pattern without `\b` there: `org\.apache` also matches after `xorg`).
+ * Declared once, at module load.
+ *
+ * @example
+ *   const SINKS = siteWords('call', ['eval', 'alert']);
+ *   if (sitesIn(value, SINKS) && SINK.test(value)) …
+ */
+export function siteWords(kind: SiteKind, words: readonly string[], affixes: { readonly prefixes?: readonly string[]; readonly suffixes?: readonly string[] } = {}): SiteWords {
+  const m = MATCHERS[kind];
+  if (m.groups === 31) throw new Error(`too many groups of ${kind} words`);
+  const bit = 1 << m.groups++;
+  for (const w of words) {
+    m.exact.set(w, (m.exact.get(w) ?? 0) | bit);
+    const first = letterIndex(w.charCodeAt(0));
+    const last = letterIndex(w.charCodeAt(w.length - 1));
+    if (first === -1 || last === -1 || w.length >= 32) m.odd = true;
+    else m.shapes[first * 37 + last]! |= 1 << w.length;
+  }
+  for (const text of affixes.prefixes ?? []) m.prefixes.push({ text, edge: text.charCodeAt(0), bits: bit });
+  for (const text of affixes.suffixes ?? []) m.suffixes.push({ text, edge: text.charCodeAt(text.length - 1), bits: bit });
+  const exact = new Set(words);
+  const prefixes = affixes.prefixes ?? [];
+  const suffixes = affixes.suffixes ?? [];
+  return { kind, bit, has: (w) => exact.has(w) || prefixes.some((x) => w.startsWith(x)) || suffixes.some((x) => w.endsWith(x)) };
+}
+
+/** The groups found at every site of one value, by kind. */
+function siteBits(s: string, kind: SiteKind): number {
+  const { ch, after, gap } = SITES[kind];
+  const m = MATCHERS[kind];
+  let bits = 0;
+  for (let p = s.indexOf(ch); p !== -1; p = s.indexOf(ch, p + 1)) {
+    let b: number;
+    let e: number;
+    if (after) {
+      b = p + 1;
+      if (gap) while (b < s.length && isRegexSpace(s.charCodeAt(b))) b++;
+      e = b;
+      while (e < s.length && isRegexWord(s.charCodeAt(e))) e++;
+    } else {
+      e = p;
+      if (gap) while (e > 0 && isRegexSpace(s.charCodeAt(e - 1))) e--;
+      b = e;
+      while (b > 0 && isRegexWord(s.charCodeAt(b - 1))) b--;
+    }
+    if (b < e) bits |= m.bitsOf(s, b, e);
+  }
+  return bits;
+}
+
+/** Sites of the value inspected last: every detector looks at the same value, so they are read once per kind. */
+let sitesValue = '';
+const found = new Map<SiteKind, number>();
+
+/**
+ * True when some site of `s` of the group's kind has one of its words: `sitesIn(s, CALLS)` when `s`
+ * calls one of them (`name(` or `name (`).
+ */
+export function sitesIn(s: string, words: SiteWords): boolean {
+  if (s !== sitesValue) {
+    sitesValue = s;
+    found.clear();
+  }
+  let bits = found.get(words.kind);
+  if (bits === undefined) {
+    bits = siteBits(s, words.kind);
+    found.set(words.kind, bits);
+  }
+  return (bits & words.bit) !== 0;
+}
+
+/** The first character that is not `\s` (NaN for none): what a pattern anchored by `^\s*` sees first. */
+export function firstNonSpace(s: string): number {
+  let i = 0;
+  while (i < s.length && isRegexSpace(s.charCodeAt(i))) i++;
+  return s.charCodeAt(i);
+}
+
+/**
+ * True when some `ch` in `s` has `text` right before it (after skipping `\s` backwards when `gap`
+ * is set), word boundary or not: `s.includes(text + ch)` without searching for `text`'s first
+ * letter, which prose is full of.
+ */
+export function textBefore(s: string, ch: string, gap: boolean, text: string): boolean {
+  for (let p = s.indexOf(ch); p !== -1; p = s.indexOf(ch, p + 1)) {
+    let e = p;
+    if (gap) while (e > 0 && isRegexSpace(s.charCodeAt(e - 1))) e--;
+    if (e >= text.length && s.startsWith(text, e - text.length)) return true;
+  }
+  return false;
+}
