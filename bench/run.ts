@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml, stringify } from 'yaml';
+import { PET_NOTES } from './support/bodies.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const WORK = join(ROOT, '.rampart', 'bench');
@@ -33,12 +34,7 @@ const CREATED = '{"id":43,"name":"Rex","species":"dog","owner":"bench","notes":"
 const POST_BODY = JSON.stringify({
   name: 'Rex the second',
   species: 'dog',
-  notes:
-    'Adopted from the shelter on Main Street in March. He is friendly with children and other dogs, but please select the best option from the menu of foods: ' +
-    'he is allergic to chicken and wheat. Walks twice a day, around 45 minutes each; he pulls on the leash when he sees cats. Vaccinations are up to date ' +
-    '(rabies, distemper, parvovirus); the next check-up is due in October. Notes from the trainer: responds well to "sit", "stay" and "down"; still working on ' +
-    'recall in open parks. Café visits are fine — he sleeps under the table. Contact the owner at the usual number if he seems unwell; the vet is Dr. O\'Brien ' +
-    'at the clinic on 5th Avenue (open until 7 pm). Grooming every six weeks; he dislikes the hair dryer, so towel him off instead. Favourite toy: the blue rope.',
+  notes: PET_NOTES,
 });
 
 const { values } = parseArgs({

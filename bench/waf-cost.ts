@@ -19,15 +19,11 @@ import { detectSsrf } from '../src/waf/ssrf.js';
 import { detectTemplate } from '../src/waf/template.js';
 import { detectXss } from '../src/waf/xss.js';
 import { ROOT } from '../test/helpers/gateway.js';
+import { PET_NOTES } from './support/bodies.js';
 
 /** Free text of the kinds a JSON API receives; `notes` is the one of bench/run.ts's POST body (issue #7). */
 const VALUES: Readonly<Record<string, string>> = {
-  notes:
-    'Adopted from the shelter on Main Street in March. He is friendly with children and other dogs, but please select the best option from the menu of foods: ' +
-    'he is allergic to chicken and wheat. Walks twice a day, around 45 minutes each; he pulls on the leash when he sees cats. Vaccinations are up to date ' +
-    '(rabies, distemper, parvovirus); the next check-up is due in October. Notes from the trainer: responds well to "sit", "stay" and "down"; still working on ' +
-    'recall in open parks. Café visits are fine — he sleeps under the table. Contact the owner at the usual number if he seems unwell; the vet is Dr. O\'Brien ' +
-    'at the clinic on 5th Avenue (open until 7 pm). Grooming every six weeks; he dislikes the hair dryer, so towel him off instead. Favourite toy: the blue rope.',
+  notes: PET_NOTES,
   multilingual:
     "Il adore les promenades au parc (surtout le matin) ; attention : il tire sur la laisse quand il voit des chats. Vétérinaire : Dr. Lefèvre, 12 rue de l'Église. " +
     'Er frisst gern Hühnchen — aber nicht zu viel! 朝と夜に散歩します（約30分）。Собака любит «апорт»; ветеринар: д-р Иванов.',
