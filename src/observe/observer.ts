@@ -80,6 +80,7 @@ export class Observer {
     this.logFlush = setInterval(() => {
       this.accessLog.flush();
       this.logger.flush();
+      this.pruneBlocks();
     }, 1000);
     this.logFlush.unref();
   }
@@ -151,6 +152,13 @@ export class Observer {
     };
     this.detectors.observe(facts);
   };
+
+  /** Forgets ended blocks, so the gauge counts blocks in force, not blocks whose client never came back. */
+  private pruneBlocks(): void {
+    const now = this.now();
+    this.blocks.retain((until) => until > now);
+    this.metrics.blockedIps.set(this.blocks.size);
+  }
 
   /** True while a detector response blocks this client address (`services.isBlocked`). */
   readonly isBlocked = (ip: string): boolean => {

@@ -167,6 +167,21 @@ describe('detector blocks across workers', () => {
   });
 });
 
+describe('blocks in force', () => {
+  it('an ended block leaves rampart_blocked_addresses even when its client never comes back', async () => {
+    const clock = manualClock(Date.now());
+    const observer = new Observer(config, { logger, now: clock.now });
+    observers.push(observer);
+    provoke(observer, '198.51.100.7', clock.now());
+    expect(observer.isBlocked('198.51.100.7')).toBe(true);
+    expect(await observer.metricsText()).toContain('rampart_blocked_addresses 1\n');
+    clock.advance(61_000);
+    // The observer's once-a-second housekeeping, not a request from that address, forgets it.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    expect(await observer.metricsText()).toContain('rampart_blocked_addresses 0\n');
+  });
+});
+
 describe('per-process counters under --workers', () => {
   const load = (yaml: Record<string, unknown>): Parameters<typeof assertSharedCounters>[0] => ({
     config: configSchema.parse({ upstreams: { up: { url: 'http://127.0.0.1:1' } }, ...yaml }),

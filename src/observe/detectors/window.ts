@@ -28,6 +28,11 @@ export class LruMap<K, V> {
     this.map.delete(key);
   }
 
+  /** Deletes every entry whose value fails `keep`. */
+  retain(keep: (value: V) => boolean): void {
+    for (const [k, v] of this.map) if (!keep(v)) this.map.delete(k);
+  }
+
   get size(): number {
     return this.map.size;
   }
