@@ -13,6 +13,7 @@
 import { AggregatorRegistry } from 'prom-client';
 import { ConfigError, type LoadedConfig } from '../config/load.js';
 import { RampartError } from '../core/errors.js';
+import { LruMap } from '../observe/detectors/window.js';
 import type { ClusterPeer, Observer } from '../observe/observer.js';
 
 /**
@@ -77,14 +78,15 @@ interface Collection {
 export class ClusterHub {
   /** Workers that joined (their observer exists). */
   private readonly ready = new Set<WorkerEnd>();
-  /** Address → end of its block (epoch milliseconds), least recently blocked first. */
-  private readonly blocks = new Map<string, number>();
+  /** Address → end of its block (epoch milliseconds), bounded like each worker's own set (observe.detectors.maxTracked). */
+  private readonly blocks: LruMap<string, number>;
   private readonly collections = new Map<number, Collection>();
   private seq = 0;
   private readonly timeoutMs: number;
   private readonly now: () => number;
 
-  constructor(private readonly options: { maxBlocks: number; timeoutMs?: number; now?: () => number }) {
+  constructor(options: { maxBlocks: number; timeoutMs?: number; now?: () => number }) {
+    this.blocks = new LruMap(options.maxBlocks);
     this.timeoutMs = options.timeoutMs ?? COLLECT_TIMEOUT_MS;
     this.now = options.now ?? Date.now;
   }
@@ -123,22 +125,14 @@ export class ClusterHub {
   /** False when the block has already ended (nothing to relay). */
   private remember(ip: string, until: number): boolean {
     if (until <= this.now()) return false;
-    const previous = this.blocks.get(ip) ?? 0;
-    this.blocks.delete(ip);
-    this.blocks.set(ip, Math.max(previous, until));
-    // Every worker bounds its own set the same way (observe.detectors.maxTracked).
-    if (this.blocks.size > this.options.maxBlocks) this.blocks.delete(this.blocks.keys().next().value as string);
+    this.blocks.set(ip, Math.max(this.blocks.get(ip) ?? 0, until));
     return true;
   }
 
   private liveBlocks(): Block[] {
     const now = this.now();
-    const live: Block[] = [];
-    for (const [ip, until] of this.blocks) {
-      if (until > now) live.push([ip, until]);
-      else this.blocks.delete(ip);
-    }
-    return live;
+    this.blocks.retain((end) => end > now);
+    return [...this.blocks.entries()];
   }
 
   private collect(requester: WorkerEnd, requestId: number): void {

@@ -33,6 +33,11 @@ export class LruMap<K, V> {
     for (const [k, v] of this.map) if (!keep(v)) this.map.delete(k);
   }
 
+  /** Entries, least recently used first. */
+  entries(): IterableIterator<[K, V]> {
+    return this.map.entries();
+  }
+
   get size(): number {
     return this.map.size;
   }
