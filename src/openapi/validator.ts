@@ -532,7 +532,7 @@ export class Contract {
   }
 
   /** The response filter for a status code (`201`, then `2XX`, then `default`). */
-  responseValidator(op: Operation, status: number): ResponseFilter | undefined {
+  responseFilter(op: Operation, status: number): ResponseFilter | undefined {
     return op.responses.get(String(status)) ?? op.responses.get(`${String(status)[0]}XX`) ?? op.responses.get('DEFAULT');
   }
 }

@@ -126,7 +126,7 @@ describe('OpenAPI contract', () => {
 
   it('filters undeclared response properties', () => {
     const { op } = contract.match('GET', '/things');
-    const filter = contract.responseValidator(op, 200)!;
+    const filter = contract.responseFilter(op, 200)!;
     const data = { name: 'x', passwordHash: 'secret' };
     expect(filter(data)).toBeUndefined();
     expect(data).toEqual({ name: 'x' });

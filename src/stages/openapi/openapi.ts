@@ -132,13 +132,13 @@ export const openapiStage = defineStage({
       ...stage,
       onResponseHead(ctx, head) {
         const op = operations.get(ctx);
-        if (op === undefined || contract.responseValidator(op, head.statusCode) === undefined) return;
+        if (op === undefined || contract.responseFilter(op, head.statusCode) === undefined) return;
         const type = head.headers['content-type'];
         if (isJsonType(mediaTypeOf(Array.isArray(type) ? type[0] : type).type)) ctx.responseBuffered = true;
       },
       onResponseBody(ctx, head, buf) {
         const op = operations.get(ctx);
-        const filter = op === undefined ? undefined : contract.responseValidator(op, head.statusCode);
+        const filter = op === undefined ? undefined : contract.responseFilter(op, head.statusCode);
         if (filter === undefined || buf.length === 0) return buf;
         let value: unknown;
         try {
