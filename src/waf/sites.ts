@@ -27,16 +27,28 @@ export interface Words {
   has(word: string): boolean;
 }
 
+/** Where the run of `\s` that ends at `end` (exclusive) starts. */
+function spacesBack(s: string, end: number): number {
+  let e = end;
+  while (e > 0 && isRegexSpace(s.charCodeAt(e - 1))) e--;
+  return e;
+}
+
+/** Where the run of `\w` that ends at `end` (exclusive) starts. */
+function wordBack(s: string, end: number): number {
+  let b = end;
+  while (b > 0 && isRegexWord(s.charCodeAt(b - 1))) b--;
+  return b;
+}
+
 /**
  * The maximal run of `\w` characters that ends at `end` (exclusive), after skipping `\s` backwards
  * from `end` when `gap` is set: the callee of `name (`, the object of `name .`. A pattern
  * `\bname\s*\(` can only match at a `(` whose word before is exactly `name`.
  */
 function wordBefore(s: string, end: number, gap: boolean): string {
-  let e = end;
-  if (gap) while (e > 0 && isRegexSpace(s.charCodeAt(e - 1))) e--;
-  let b = e;
-  while (b > 0 && isRegexWord(s.charCodeAt(b - 1))) b--;
+  const e = gap ? spacesBack(s, end) : end;
+  const b = wordBack(s, e);
   return b === e ? '' : s.slice(b, e);
 }
 
@@ -161,10 +173,8 @@ function siteBits(s: string, kind: SiteKind): number {
       e = b;
       while (e < s.length && isRegexWord(s.charCodeAt(e))) e++;
     } else {
-      e = p;
-      if (gap) while (e > 0 && isRegexSpace(s.charCodeAt(e - 1))) e--;
-      b = e;
-      while (b > 0 && isRegexWord(s.charCodeAt(b - 1))) b--;
+      e = gap ? spacesBack(s, p) : p;
+      b = wordBack(s, e);
     }
     if (b < e) bits |= m.bitsOf(s, b, e);
   }
@@ -206,8 +216,7 @@ export function firstNonSpace(s: string): number {
  */
 export function textBefore(s: string, ch: string, gap: boolean, text: string): boolean {
   for (let p = s.indexOf(ch); p !== -1; p = s.indexOf(ch, p + 1)) {
-    let e = p;
-    if (gap) while (e > 0 && isRegexSpace(s.charCodeAt(e - 1))) e--;
+    const e = gap ? spacesBack(s, p) : p;
     if (e >= text.length && s.startsWith(text, e - text.length)) return true;
   }
   return false;
