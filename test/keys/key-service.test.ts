@@ -1,3 +1,4 @@
+import { crc32 } from 'node:zlib';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CredentialHasher } from '../../src/keys/hash.js';
@@ -8,6 +9,7 @@ import { openStore } from '../../src/stores/open.js';
 import { consumer as newConsumer } from '../conformance/fixtures.js';
 
 const PEPPER = 'p'.repeat(40);
+const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
 describe('KeyService (clock injected)', () => {
   let store: Store;
@@ -45,6 +47,26 @@ describe('KeyService (clock injected)', () => {
     const second = keys.check(key);
     expect(second).not.toBeInstanceOf(Promise);
     expect(second).toMatchObject({ ok: true });
+  });
+
+  it('asks the store once, by the peppered hash, then answers from a cache keyed by the whole key', async () => {
+    const { key, record } = await keys.create({ consumer: c, scopes: null, roles: null, expiresAt: null, createdBy: 't' });
+    const asked: string[] = [];
+    const find = store.findKeyByHash.bind(store);
+    store.findKeyByHash = (hash) => {
+      asked.push(hash);
+      return find(hash);
+    };
+    expect(await keys.check(key)).toMatchObject({ ok: true });
+    expect(keys.check(key)).toMatchObject({ ok: true });
+    expect(asked).toEqual([record.hash]);
+    // Another well-formed key of the same prefix is not a cache hit: it goes to the store and fails.
+    const head = `${key.slice(0, 16)}${generateCredential('rk_live').slice(16, 36)}`;
+    let n = crc32(head);
+    let check = '';
+    for (let i = 0; i < 6; i++, n = Math.floor(n / 62)) check = BASE62[n % 62]! + check;
+    expect(await keys.check(`${head}_${check}`)).toMatchObject({ ok: false, reason: 'unknown key' });
+    expect(asked).toHaveLength(2);
   });
 
   it('rotation with grace: both work until the grace ends, then only the new one', async () => {

@@ -94,6 +94,18 @@ describe('detectors', () => {
   });
 
   it('memory stays bounded however many subjects an attacker sprays', () => {
+    const order = new LruMap<string, number>(2);
+    order.set('a', 1);
+    order.set('b', 2);
+    order.get('b'); // already the newest
+    order.get('a'); // now the newest: b is the least recently used
+    order.set('c', 3);
+    expect([...order.entries()].map(([k]) => k)).toEqual(['a', 'c']);
+    order.delete('c');
+    order.get('a');
+    order.set('d', 4);
+    order.set('e', 5);
+    expect([...order.entries()].map(([k]) => k)).toEqual(['d', 'e']);
     const lru = new LruMap<string, number>(100);
     for (let i = 0; i < 100_000; i++) lru.set(`ip${i}`, i);
     expect(lru.size).toBe(100);

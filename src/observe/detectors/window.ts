@@ -7,13 +7,16 @@
 /** Map that forgets its least recently used entries beyond `max`. */
 export class LruMap<K, V> {
   private readonly map = new Map<K, V>();
+  /** The most recently used key: using it again needs no reordering (one client's many requests). */
+  private newest: K | undefined;
   constructor(private readonly max: number) {}
 
   get(key: K): V | undefined {
     const v = this.map.get(key);
-    if (v !== undefined) {
+    if (v !== undefined && key !== this.newest) {
       this.map.delete(key);
       this.map.set(key, v);
+      this.newest = key;
     }
     return v;
   }
@@ -21,16 +24,18 @@ export class LruMap<K, V> {
   set(key: K, value: V): void {
     this.map.delete(key);
     this.map.set(key, value);
+    this.newest = key;
     if (this.map.size > this.max) this.map.delete(this.map.keys().next().value as K);
   }
 
   delete(key: K): void {
     this.map.delete(key);
+    if (key === this.newest) this.newest = undefined;
   }
 
   /** Deletes every entry whose value fails `keep`. */
   retain(keep: (value: V) => boolean): void {
-    for (const [k, v] of this.map) if (!keep(v)) this.map.delete(k);
+    for (const [k, v] of this.map) if (!keep(v)) this.delete(k);
   }
 
   /** Entries, least recently used first. */
