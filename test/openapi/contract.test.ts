@@ -155,6 +155,29 @@ describe('strict JSON parser', () => {
     expect(() => parseJsonStrict('101', limits)).toThrow('number larger than 100');
   });
 
+  it('reads strings exactly as JSON.parse does, escapes and all, and refuses what it refuses', () => {
+    // Random strings of plain runs, escapes, raw control characters, non-ASCII and lone backslashes.
+    const parts = ['abc', 'Café —', '\\"', '\\\\', '\\/', '\\n', '\\t', '\\u00e9', '\\u12', '\\x', '\n', '\u0001', '"', '\\', ' '];
+    let seed = 7;
+    const next = (n: number): number => ((seed = (seed * 48271) % 2147483647), seed % n);
+    for (let round = 0; round < 3000; round++) {
+      let body = '';
+      for (let k = next(8); k > 0; k--) body += parts[next(parts.length)];
+      const text = `{"k":"${body}"}`;
+      let expected: unknown;
+      try {
+        expected = JSON.parse(text);
+      } catch {
+        expect(() => parseJsonStrict(text), text).toThrow(/^body/);
+        continue;
+      }
+      expect(parseJsonStrict(text), text).toEqual(expected);
+    }
+    const limits = { maxDepth: 3, maxKeys: 2, maxArrayLength: 2, maxStringLength: 5, maxNumber: 100 };
+    expect(parseJsonStrict('"a\\"\\"b\\n"', limits)).toBe('a""b\n');
+    expect(() => parseJsonStrict('"a\\"\\"b\\nc"', limits)).toThrow('string longer than 5');
+  });
+
   it('rejects malformed JSON with a location, never throwing anything else', () => {
     for (const bad of ['{', '{"a":}', '[1,]', '"\\x"', '01', '{"a":1}}', 'nul']) expect(() => parseJsonStrict(bad)).toThrow(/^body/);
   });
