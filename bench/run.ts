@@ -4,7 +4,9 @@
  * Layout (2-core machine): the load generator pinned to core 0; the upstream and the proxy under
  * test pinned together to core 1. Upstream: nginx serving a static ~100-byte JSON (a minimal Node
  * server when nginx is missing). Load: wrk -t1 -c50 (autocannon when wrk is missing). Several
- * rounds, medians. Targets: (a) bare upstream, (b) nginx reverse proxy with upstream keep-alive,
+ * rounds, medians; with --stages, each Rampart variant is also measured next to a fresh run of its
+ * no-stage baseline (order alternating by round) and its paired ratio is the median of those
+ * per-round ratios. Targets: (a) bare upstream, (b) nginx reverse proxy with upstream keep-alive,
  * (c) Rampart with no stages, (d) Rampart with the demo route's stage list — plain HTTP, then TLS.
  *
  * Options: --rounds N (3), --duration S (10), --warmup S (3: an unmeasured run per target first, so
@@ -315,18 +317,51 @@ http.createServer((q, s) => { q.resume(); const out = q.method === 'POST' ? c : 
     }
   }
 
+  // A stage variant is measured right next to a fresh run of its baseline (Rampart with no stages,
+  // GET or POST), alternating which goes first, and its ratio is the median of those paired ratios.
+  // This machine's speed drifts by ±20 % within minutes; a ratio of two runs taken seconds apart
+  // cancels the drift, where medians of runs taken a minute apart do not.
+  const baselineOf = (t: Target): Target | undefined =>
+    values.stages && t.name.startsWith('rampart, ') && !t.name.startsWith('rampart, no stages') && t.group === 'http'
+      ? targets.find((b) => b.name === (t.baseline ?? 'rampart, no stages'))
+      : undefined;
   const runs = new Map<string, Result[]>(targets.map((t) => [t.name, []]));
+  const paired = new Map<string, number[]>();
+  const measure = async (t: Target, round: number): Promise<Result> => {
+    process.stderr.write(`[bench] round ${round}/${ROUNDS}: ${t.name} ...`);
+    const r = await load(t.url, t.headers ?? {}, DURATION, t.body);
+    process.stderr.write(` ${Math.round(r.rps)} req/s\n`);
+    runs.get(t.name)!.push(r);
+    return r;
+  };
   for (let round = 1; round <= ROUNDS; round++) {
     for (const t of targets) {
-      process.stderr.write(`[bench] round ${round}/${ROUNDS}: ${t.name} ...`);
-      const r = await load(t.url, t.headers ?? {}, DURATION, t.body);
-      process.stderr.write(` ${Math.round(r.rps)} req/s\n`);
-      runs.get(t.name)!.push(r);
+      const base = baselineOf(t);
+      if (base === undefined) {
+        // Baselines of paired variants are measured with each of them.
+        if (!targets.some((v) => baselineOf(v) === t)) await measure(t, round);
+        continue;
+      }
+      const [first, second] = round % 2 === 1 ? [base, t] : [t, base];
+      const a = await measure(first, round);
+      const b = await measure(second, round);
+      const [v, b0] = first === t ? [a, b] : [b, a];
+      paired.set(t.name, [...(paired.get(t.name) ?? []), v.rps / b0.rps]);
     }
   }
   const summary = targets.map((t) => {
     const rs = runs.get(t.name)!;
-    return { name: t.name, group: t.group, baseline: t.baseline, rps: median(rs.map((r) => r.rps)), p50: median(rs.map((r) => r.p50)), p99: median(rs.map((r) => r.p99)), errors: rs.reduce((a, r) => a + r.errors, 0) };
+    const ratios = paired.get(t.name);
+    return {
+      name: t.name,
+      group: t.group,
+      baseline: t.baseline,
+      rps: median(rs.map((r) => r.rps)),
+      p50: median(rs.map((r) => r.p50)),
+      p99: median(rs.map((r) => r.p99)),
+      errors: rs.reduce((a, r) => a + r.errors, 0),
+      ...(ratios === undefined ? {} : { pairedRatio: median(ratios), pairedRatios: ratios }),
+    };
   });
   const ref = (group: string): number | undefined => summary.find((s) => s.group === group && s.name.startsWith('nginx'))?.rps;
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
@@ -334,12 +369,13 @@ http.createServer((q, s) => { q.resume(); const out = q.method === 'POST' ? c : 
   console.log(`Load: ${has('wrk') ? 'wrk -t1' : 'autocannon'} -c${CONNECTIONS}, ${WARMUP} s warm-up, then ${DURATION} s × ${ROUNDS} rounds (medians); upstream: ${useNginx ? 'nginx static JSON' : 'Node static JSON'}; pinning: ${has('taskset') ? 'load core 0, upstream+proxy core 1' : 'none (taskset missing)'}\n`);
   const bare = (group: string, baseline: string | undefined): number | undefined =>
     summary.find((s) => s.group === group && (baseline === undefined ? s.name.startsWith('rampart, no stages') : s.name === baseline))?.rps;
-  console.log('| target | req/s | p50 ms | p99 ms | ratio to nginx | ratio to rampart, no stages | errors |');
-  console.log('|---|---|---|---|---|---|---|');
+  console.log('| target | req/s | p50 ms | p99 ms | ratio to nginx | ratio to rampart, no stages | paired ratio (per round) | errors |');
+  console.log('|---|---|---|---|---|---|---|---|');
   for (const s of summary) {
     const r = ref(s.group);
     const b = s.name.startsWith('rampart') ? bare(s.group, s.baseline) : undefined;
-    console.log(`| ${s.name} | ${Math.round(s.rps).toLocaleString('en-US')} | ${s.p50.toFixed(2)} | ${s.p99.toFixed(2)} | ${r === undefined ? '—' : (s.rps / r).toFixed(2)} | ${b === undefined ? '—' : (s.rps / b).toFixed(2)} | ${s.errors} |`);
+    const pairs = s.pairedRatios === undefined ? '—' : `**${median(s.pairedRatios).toFixed(2)}** (${s.pairedRatios.map((x) => x.toFixed(2)).join(', ')})`;
+    console.log(`| ${s.name} | ${Math.round(s.rps).toLocaleString('en-US')} | ${s.p50.toFixed(2)} | ${s.p99.toFixed(2)} | ${r === undefined ? '—' : (s.rps / r).toFixed(2)} | ${b === undefined ? '—' : (s.rps / b).toFixed(2)} | ${pairs} | ${s.errors} |`);
   }
   if (values.out !== undefined) writeFileSync(values.out, JSON.stringify({ date: new Date().toISOString(), cpu, summary, runs: Object.fromEntries(runs) }, null, 2));
   for (const f of benchFiles) if (existsSync(f)) rmSync(f);
