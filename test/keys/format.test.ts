@@ -23,6 +23,20 @@ describe('credential format', () => {
     expect(parseCredential(typo)).toEqual({ ok: false, reason: 'credential checksum mismatch' });
   });
 
+  it('accepts every generated credential and refuses any other check digits', () => {
+    const digits = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+    for (let n = 0; n < 500; n++) {
+      const c = generateCredential(n % 2 === 0 ? 'rk_live' : 'rk_admin');
+      expect(parseCredential(c).ok).toBe(true);
+      // Each check digit replaced by each other digit: always a mismatch (upper and lower case differ too).
+      const at = c.length - 1 - (n % 6);
+      for (const d of digits) {
+        if (d === c[at]) continue;
+        expect(parseCredential(c.slice(0, at) + d + c.slice(at + 1))).toEqual({ ok: false, reason: 'credential checksum mismatch' });
+      }
+    }
+  });
+
   it('refuses wrong shapes and oversized input', () => {
     for (const bad of ['', 'rk_live_', 'rk_prod_' + 'a'.repeat(28) + '_aaaaaa', 'rk_live_' + 'a'.repeat(27) + '_aaaaaa', 'x'.repeat(10_000), 'rk_live_' + 'a'.repeat(28) + '_aaaaa!']) {
       expect(parseCredential(bad).ok).toBe(false);
