@@ -113,7 +113,6 @@ const TIME_FUNCTIONS = new Set(['sleep', 'benchmark', 'pg_sleep', 'dbms_lock.sle
 const CATALOG = /\b(?:information_schema|mysql\.user|sysobjects|syscolumns|sys\.tables|sys\.objects|pg_catalog|pg_shadow|sqlite_master|all_tables|user_tables|msysobjects|master\.\.sysdatabases|pg_user)\b/;
 
 const MAX_TOKENS = 400;
-const QUOTE_OR_COMMENT = /['"`#]|--|\/\*/;
 const QUOTE_LIKE = /[\u2018\u2019\u00b4\u02bc]/;
 const QUOTE_LIKE_ALL = /[\u2018\u2019\u00b4\u02bc]/g;
 
@@ -145,11 +144,11 @@ function lineEnd(s: string, i: number): number {
 /**
  * Where the literal opened by quote `q` before `from` closes, or -1: doubled quotes and backslashes
  * escape. Found with indexOf: prose after an apostrophe is often one long unclosed literal.
+ * `backslash`: the first backslash at or after `from`, or -1.
  */
-function closingQuote(s: string, from: number, q: number): number {
+function closingQuote(s: string, from: number, q: number, backslash: number): number {
   const quote = String.fromCharCode(q);
   let j = from;
-  let backslash = s.indexOf('\\', j);
   for (;;) {
     const at = s.indexOf(quote, j);
     if (backslash !== -1 && backslash < j) backslash = s.indexOf('\\', j);
@@ -165,14 +164,18 @@ function closingQuote(s: string, from: number, q: number): number {
 
 /**
  * Tokenises `s` from `start` (lower-cased input) into SQL tokens. Linear, bounded by MAX_TOKENS.
- * `limit` tokens at most: fewer than MAX_TOKENS give the first tokens of the stream. `closes`, when
- * given, receives for each closed quoted literal where it ends and how many tokens
- * come before that: tokenising from there yields the tokens after it (see {@link tokensFrom}).
+ * `limit` tokens at most: fewer than MAX_TOKENS give the first tokens of the stream. `read`: streams
+ * of `s` already tokenised. The tokeniser keeps no state but its position (what it reads from `i`
+ * on depends on `s` and `i` alone), so when it stands where one of them started, the tokens from
+ * there on are that stream's and are taken from it (see {@link takeRest}) instead of read again.
  */
-function tokenize(s: string, start: number, closes?: QuoteClose[], limit = MAX_TOKENS): Tok[] {
+function tokenize(s: string, start: number, limit = MAX_TOKENS, read: readonly Stream[] = []): Tok[] {
   const out: Tok[] = [];
   let i = start;
   const n = s.length;
+  // The first backslash at or after the literal being read (-1: none left), searched for once rather
+  // than to the end of the value for every literal; -2 until the first literal.
+  let backslash = -2;
   while (i < n && out.length < limit) {
     const c = s.charCodeAt(i);
     // Names first: most tokens are (no other token starts with these characters; U+00A0 is a space).
@@ -233,10 +236,12 @@ function tokenize(s: string, start: number, closes?: QuoteClose[], limit = MAX_T
       continue;
     }
     if (c === 39 || c === 34 || c === 96) {
-      const close = closingQuote(s, i + 1, c);
+      if (backslash !== -1 && backslash < i + 1) backslash = s.indexOf('\\', i + 1);
+      const close = closingQuote(s, i + 1, c, backslash);
       out.push(tok(c === 96 ? 'word' : 'str', s.slice(i + 1, close === -1 ? n : close), close === -1 ? c : 0));
-      if (closes !== undefined && close !== -1) closes.push({ at: close + 1, tokens: out.length });
-      i = close === -1 ? n : close + 1;
+      if (close === -1) break;
+      i = close + 1;
+      if (takeRest(out, read, i, limit)) break;
       continue;
     }
     if (isDigit(c) || (c === 46 && isDigit(s.charCodeAt(i + 1)))) {
@@ -257,8 +262,13 @@ function tokenize(s: string, start: number, closes?: QuoteClose[], limit = MAX_T
       i += 2;
       continue;
     }
+    if (c === 41) {
+      out.push(RP);
+      i++;
+      if (takeRest(out, read, i, limit)) break;
+      continue;
+    }
     if (c === 40) out.push(LP);
-    else if (c === 41) out.push(RP);
     else if (c === 44) out.push(COMMA);
     else if (c === 59) out.push(SEMI);
     else {
@@ -280,6 +290,22 @@ function tokenize(s: string, start: number, closes?: QuoteClose[], limit = MAX_T
     i++;
   }
   return out;
+}
+
+/**
+ * Appends to `out` (up to `limit` tokens) the stream of `read` that starts at `i`, if any: true when
+ * one does. Looked for only after a closed literal or a `)`, where streams started at different
+ * points meet (the tries of `"a" or "b"`, the whole value after its literal and a try after that
+ * literal's closing quote, the whole value and the `)` context); elsewhere it would cost every token
+ * a check. A stream cut at MAX_TOKENS still holds every token `out` has room for.
+ */
+function takeRest(out: Tok[], read: readonly Stream[], i: number, limit: number): boolean {
+  for (const x of read) {
+    if (x.start !== i) continue;
+    for (let k = 0; k < x.tokens.length && out.length < limit; k++) out.push(x.tokens[k]!);
+    return true;
+  }
+  return false;
 }
 
 const LP = tok('lp', '(');
@@ -672,23 +698,10 @@ function caseAt(t: readonly Tok[], i: number): boolean {
   return false;
 }
 
-/** A quoted literal of the whole value's stream: where it ends, and the number of tokens up to it. */
-interface QuoteClose {
-  readonly at: number;
-  readonly tokens: number;
-}
-
-/**
- * The tokens of `s` from `start`. When a quoted literal of the whole value's stream ends there (a
- * quote that closes it: `"sit", "stay"`), the tokeniser would read on exactly as it did for the
- * whole value, so those tokens are reused; unless the whole stream stopped at MAX_TOKENS, where a
- * stream started later reads further.
- */
-function tokensFrom(s: string, start: number, whole: readonly Tok[], closes: readonly QuoteClose[]): readonly Tok[] {
-  if (whole.length < MAX_TOKENS) {
-    for (const c of closes) if (c.at === start) return whole.slice(c.tokens);
-  }
-  return tokenize(s, start);
+/** The tokens of the value read from `start` on (see {@link tokenize}). */
+interface Stream {
+  readonly start: number;
+  readonly tokens: readonly Tok[];
 }
 
 /** Text that some rule of the whole value's scan needs (see {@link valueScanMayReport}). */
@@ -752,7 +765,7 @@ function scannedCallBefore(s: string, end: number): boolean {
  * passes, and then only the quote contexts are tokenised, not the whole value.
  */
 function valueScanMayReport(s: string): boolean {
-  const head = tokenize(s, 0, undefined, 4);
+  const head = tokenize(s, 0, 4);
   if (head.length > 0 && (!head[0]!.plain || head[0]!.v === 'if')) return true;
   if (head.some((x) => x.k === 'logic')) return true;
   for (const text of VALUE_SCAN_TEXT) if (s.includes(text)) return true;
@@ -782,12 +795,14 @@ const BREAKOUT_TRIES = 2;
 export function detectSql(value: string, report: Report): void {
   // Typographic and modifier apostrophes become `'` in databases that convert to a narrower charset.
   const lower = QUOTE_LIKE.test(value) ? value.replace(QUOTE_LIKE_ALL, "'") : value;
-  const closes: QuoteClose[] = [];
   const paren = lower.indexOf(')');
-  // The `)` context below reuses the whole stream; otherwise it is needed only when its scan can report.
-  const whole = (paren !== -1 && paren < 24) || valueScanMayReport(lower) ? tokenize(lower, 0, closes) : [];
-  scan(whole, 'value', 0, report);
+  // `)` breakouts from numeric sub-expressions: `1) or (1=1`.
+  const parenStart = paren !== -1 && paren < 24 ? paren + 1 : -1;
+  // The whole value's stream is needed when its scan can report, and reused by the `)` context.
+  const wholeNeeded = parenStart !== -1 || valueScanMayReport(lower);
   const valueStart = lower.length - lower.trimStart().length;
+  // Each quote tried as the point where the input leaves a literal: where its stream starts, and its closer (see scan).
+  const tries: number[] = [];
   for (const q of ["'", '"', '`']) {
     let from = 0;
     for (let k = 0; k < BREAKOUT_TRIES; k++) {
@@ -795,17 +810,29 @@ export function detectSql(value: string, report: Report): void {
       if (at === -1) break;
       // A quote right after a letter or digit closes a literal (`1' = '1`); after `(`, `=` or a space it opens one.
       const closing = at === valueStart || isAlnum(lower.charCodeAt(at - 1));
-      scan(tokensFrom(lower, at + 1, whole, closes), 'quote', closing ? q.charCodeAt(0) : 0, report);
+      tries.push(at + 1, closing ? q.charCodeAt(0) : 0);
       from = at + 1;
     }
   }
-  // `)` breakouts from numeric sub-expressions: `1) or (1=1`.
-  if (paren !== -1 && paren < 24) {
-    // Without a quote or comment before it, that `)` is a token of the whole value's stream and the
-    // tokens after it are the same: reuse them instead of tokenising the rest again.
-    const rp = whole.indexOf(RP);
-    scan(rp !== -1 && !QUOTE_OR_COMMENT.test(lower.slice(0, paren)) ? whole.slice(rp + 1) : tokenize(lower, paren + 1), 'paren', 0, report);
+  // Every stream runs to the end of the value, so they are read from the last start to the first:
+  // one that reaches where a later one started takes the rest from it (the tries of `"a" or "b"`
+  // meet, the whole value meets a try after its quoted literals). All starts differ (0, after distinct characters).
+  const starts: number[] = [];
+  for (let x = 0; x < tries.length; x += 2) starts.push(tries[x]!);
+  if (parenStart !== -1) starts.push(parenStart);
+  if (wholeNeeded) starts.push(0);
+  const streams: (readonly Tok[])[] = [];
+  const read: Stream[] = [];
+  for (let done = 0; done < starts.length; done++) {
+    let last = -1; // the latest start not read yet
+    for (let x = 0; x < starts.length; x++) if (streams[x] === undefined && (last === -1 || starts[x]! > starts[last]!)) last = x;
+    const tokens = tokenize(lower, starts[last]!, MAX_TOKENS, read);
+    streams[last] = tokens;
+    read.push({ start: starts[last]!, tokens });
   }
+  scan(wholeNeeded ? streams[starts.length - 1]! : [], 'value', 0, report);
+  for (let x = 0; x < tries.length; x += 2) scan(streams[x / 2]!, 'quote', tries[x + 1]!, report);
+  if (parenStart !== -1) scan(streams[tries.length / 2]!, 'paren', 0, report);
   // Every catalogue name has `_`, `sys` or `mysql` (`ql`) in it; `ys` is searched first, `y` being rarer than `s`.
   if ((lower.includes('_') || (lower.includes('ys') && lower.includes('sys')) || lower.includes('ql')) && CATALOG.test(lower)) report('sqli-catalog-object');
 }
