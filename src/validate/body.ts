@@ -129,7 +129,8 @@ function parseMultipart(ctx: RequestContext, buf: Buffer, limits: JsonLimits): P
 
 /**
  * The parsed body of this request (shared between stages; parsed at most once). Synchronous for a
- * request without a body, so stages stay synchronous there.
+ * request without a body, and for every stage after the parse finished (the second stage reading
+ * the body, e.g. waf after openapi), so those run without waiting on a promise.
  *
  * @example
  *   const body = await parsedBody(ctx, DEFAULT_JSON_LIMITS);
@@ -137,6 +138,15 @@ function parseMultipart(ctx: RequestContext, buf: Buffer, limits: JsonLimits): P
  */
 export function parsedBody(ctx: RequestContext, limits: JsonLimits): ParsedBody | Promise<ParsedBody> {
   if (!ctx.hasBody) return NONE;
-  ctx.bodyParse ??= parse(ctx, limits);
-  return ctx.bodyParse as Promise<ParsedBody>;
+  if (ctx.bodyParse === undefined) {
+    const pending = parse(ctx, limits);
+    ctx.bodyParse = pending;
+    // Registered before any caller's reaction, so it runs first: callers resuming see the value.
+    // A failed parse keeps its promise (callers handle the rejection; this reaction only records).
+    pending.then(
+      (body) => void (ctx.bodyParse = body),
+      () => undefined,
+    );
+  }
+  return ctx.bodyParse as ParsedBody | Promise<ParsedBody>;
 }

@@ -5,7 +5,7 @@ import type { Stage } from '../../core/stage.js';
 import { RampartError } from '../../core/errors.js';
 import { loadOpenApi, OpenApiLoadError } from '../../openapi/document.js';
 import { Contract, describeError, type Operation } from '../../openapi/validator.js';
-import { isJsonType, mediaTypeOf, parsedBody } from '../../validate/body.js';
+import { isJsonType, mediaTypeOf, parsedBody, type ParsedBody } from '../../validate/body.js';
 import { parseJsonStrict } from '../../validate/json.js';
 import { defineStage } from '../definition.js';
 import { bodyLimitsSchema } from '../limits.js';
@@ -92,8 +92,7 @@ export const openapiStage = defineStage({
     const strip = deps.route?.stripPrefix;
     const upstreamPath = (p: string): string => (strip !== undefined && p.startsWith(strip) ? p.slice(strip.length) || '/' : p);
 
-    const checkBody = async (ctx: RequestContext, op: Operation): Promise<void> => {
-      const body = await parsedBody(ctx, limits);
+    const checkBody = (ctx: RequestContext, op: Operation, body: ParsedBody): void => {
       if (body.kind === 'none') {
         if (op.body?.required === true) throw new RampartError('RAMPART_VALIDATION_FAILED', 'body: is required');
         return;
@@ -122,7 +121,12 @@ export const openapiStage = defineStage({
         const { op, pathParams } = contract.match(ctx.method, upstreamPath(ctx.rawPath));
         if (filtering && op.responses.size > 0) operations.set(ctx, op);
         contract.checkParameters(op, pathParams, ctx.query, ctx.req.headers);
-        if (ctx.hasBody) return checkBody(ctx, op);
+        if (ctx.hasBody) {
+          const body = parsedBody(ctx, limits);
+          if (body instanceof Promise) return body.then((b) => checkBody(ctx, op, b));
+          checkBody(ctx, op, body);
+          return undefined;
+        }
         if (op.body?.required === true) throw new RampartError('RAMPART_VALIDATION_FAILED', 'body: is required');
         return undefined;
       },
