@@ -28,7 +28,7 @@ export interface Words {
 }
 
 /** Where the run of `\s` that ends at `end` (exclusive) starts. */
-function spacesBack(s: string, end: number): number {
+export function spacesBack(s: string, end: number): number {
   let e = end;
   while (e > 0 && isRegexSpace(s.charCodeAt(e - 1))) e--;
   return e;
