@@ -23,6 +23,25 @@ const DISTINCT = new Set([
 ]);
 /** Commands that are also ordinary words: they need argument-shaped context to count. */
 const WORDLIKE = new Set(['id', 'env', 'echo', 'ps', 'sleep', 'timeout', 'set', 'type', 'more', 'less', 'head', 'tail', 'find', 'sort', 'dir', 'kill', 'time', 'who', 'w', 'last', 'top', 'cut', 'file', 'date', 'tee', 'write', 'mail', 'test', 'exit', 'print', 'tar', 'zip', 'cp', 'mv', 'ln', 'touch', 'net', 'sc', 'reg', 'ftp', 'eval', 'exec', 'expr', 'rev', 'wc', 'nl', 'od', 'strings', 'java', 'node', 'cat', 'ls', 'php', 'dig', 'sed', 'ruby', 'python', 'perl', 'ping', 'sh', 'ssh', 'rm', 'grep', 'awk', 'curl', 'wget', 'nc', 'lua']);
+/** Every command of either list. */
+const COMMANDS = new Set([...DISTINCT, ...WORDLIKE]);
+
+/** Index of a-z (0–25) or 0–9 (26–35), or -1. */
+function alnumIndex(c: number): number {
+  return c >= 97 && c <= 122 ? c - 97 : c >= 48 && c <= 57 ? c - 22 : -1;
+}
+
+/**
+ * Bit `length` of entry `first * 36 + last` is set when some command has that first letter, last
+ * character and length: a word of no command's shape is let go without being copied out of the
+ * value and hashed (every command starts with a-z, ends with a-z or 0-9 and is shorter than 32).
+ */
+const COMMAND_SHAPES = new Uint32Array(26 * 36);
+for (const c of COMMANDS) {
+  const last = alnumIndex(c.charCodeAt(c.length - 1));
+  if (!isLetter(c.charCodeAt(0)) || last === -1 || c.length >= 32) throw new Error(`command ${c} has no shape`);
+  COMMAND_SHAPES[(c.charCodeAt(0) - 97) * 36 + last]! |= 1 << c.length;
+}
 
 const SHELL_PATH = /(?:^|[\s;|&`(=<>'"])\/(?:usr\/local\/|usr\/)?s?bin\/[a-z][\w.+-]*(?=$|[\s;|&`)<>'"])/;
 const WINDOWS_EXEC = /\b(?:cmd(?:\.exe)?\s*\/[ck]\b|powershell(?:\.exe)?\s+-|pwsh\s+-|invoke-(?:expression|webrequest|command)\b|\biex\s*\(|downloadstring\s*\(|%comspec%|start-process\b|new-object\s+(?:system\.)?net\.webclient)/;
@@ -41,49 +60,55 @@ function quoteInWord(s: string, p: number): boolean {
 }
 
 /**
- * The quotes (`'` and `"`) of a string, in order. Each kind is searched for natively and only from
- * its own last occurrence: searching for both kinds from every quote would rescan the text up to
- * the farther kind each time.
+ * The indexes of the quotes (`'` and `"`) of a string, in order. Each kind is searched for natively
+ * and only from its own last occurrence: searching for both kinds from every quote would rescan
+ * the text up to the farther kind each time.
  */
-class Quotes {
-  private single: number;
-  private double: number;
-
-  constructor(private readonly s: string) {
-    this.single = s.indexOf("'");
-    this.double = s.indexOf('"');
-  }
-
-  /** The index of the next quote, or -1. */
-  next(): number {
-    const { single, double } = this;
+function quotesOf(s: string): number[] {
+  const out: number[] = [];
+  let single = s.indexOf("'");
+  let double = s.indexOf('"');
+  while (single !== -1 || double !== -1) {
     if (single !== -1 && (double === -1 || single < double)) {
-      this.single = this.s.indexOf("'", single + 1);
-      return single;
+      out.push(single);
+      single = s.indexOf("'", single + 1);
+    } else {
+      out.push(double);
+      double = s.indexOf('"', double + 1);
     }
-    if (double !== -1) this.double = this.s.indexOf('"', double + 1);
-    return double;
   }
+  return out;
 }
 
-/** `s` without the quotes between two letters (`c'a't` → `cat`): `s.replace(/([a-z])['"](?=[a-z])/g, '$1')` without its scan of the whole value. */
-function dropQuotesInWords(s: string): string {
-  let out = '';
+/** `''` or `""` in the string whose quotes are `quotes`: `s.includes("''") || s.includes('""')` without two more searches. */
+function doubledQuote(s: string, quotes: readonly number[]): boolean {
+  for (const p of quotes) if (s.charCodeAt(p + 1) === s.charCodeAt(p)) return true;
+  return false;
+}
+
+/**
+ * `s` without the quotes between two letters (`c'a't` → `cat`): `s.replace(/([a-z])['"](?=[a-z])/g, '$1')`
+ * without its scan of the whole value; `quotes` are the quotes of `s`. The pieces are joined into
+ * one flat string: concatenation would make a rope, which every later character read and search
+ * of the detector would go through.
+ */
+function dropQuotesInWords(s: string, quotes: readonly number[]): string {
+  const pieces: string[] = [];
   let from = 0;
-  const quotes = new Quotes(s);
-  for (let p = quotes.next(); p !== -1; p = quotes.next()) {
+  for (const p of quotes) {
     if (quoteInWord(s, p)) {
-      out += s.slice(from, p);
+      pieces.push(s.slice(from, p));
       from = p + 1;
     }
   }
-  return from === 0 ? s : out + s.slice(from);
+  if (from === 0) return s;
+  pieces.push(s.slice(from));
+  return pieces.join('');
 }
 
-/** `'a'`: some letter between two quotes. */
-function quotedLetter(s: string): boolean {
-  const quotes = new Quotes(s);
-  for (let p = quotes.next(); p !== -1; p = quotes.next()) {
+/** `'a'`: some letter between two quotes, in the string whose quotes are `quotes`. */
+function quotedLetter(s: string, quotes: readonly number[]): boolean {
+  for (const p of quotes) {
     const c = s.charCodeAt(p + 2);
     if (isLetter(s.charCodeAt(p + 1)) && (c === 39 || c === 34)) return true;
   }
@@ -115,7 +140,7 @@ class Cuts {
   end = 0;
 
   constructor(private readonly s: string) {
-    this.next = CUT_STARTS.map((c) => s.indexOf(c));
+    this.next = [s.indexOf(';'), s.indexOf('|'), s.indexOf('&'), s.indexOf('\r'), s.indexOf('\n'), s.indexOf('$('), s.indexOf('`')];
   }
 
   /** Finds the next cut from the end of the last; false when there is none. */
@@ -165,17 +190,33 @@ function mayInvoke(s: string, from: number, to: number): boolean {
   // The name is `^[a-z][\w.+-]*` of the word.
   let e = i + 1;
   while (e < j && (isRegexWord(s.charCodeAt(e)) || s.charCodeAt(e) === 46 || s.charCodeAt(e) === 43 || s.charCodeAt(e) === 45)) e++;
-  const name = s.slice(i, e);
-  const cmd = name.endsWith('.exe') ? name.slice(0, -4) : name;
-  return DISTINCT.has(cmd) || WORDLIKE.has(cmd);
+  // The command is the name without `.exe`; only a word of a command's shape is copied out and looked up.
+  const end = e - i >= 4 && s.startsWith('.exe', e - 4) ? e - 4 : e;
+  const last = alnumIndex(s.charCodeAt(end - 1));
+  const length = end - i;
+  if (last === -1 || length >= 32 || ((COMMAND_SHAPES[(s.charCodeAt(i) - 97) * 36 + last]! >>> length) & 1) === 0) return false;
+  return COMMANDS.has(s.slice(i, end));
 }
 
-/** Undoes shell quoting tricks so `c'a't /e"t"c/pa\sswd` reads as `cat /etc/passwd`. Each pass runs only when its character is present. */
-function unshell(input: string): string {
+/**
+ * Undoes shell quoting tricks so `c'a't /e"t"c/pa\sswd` reads as `cat /etc/passwd`. Each pass runs
+ * only when its character is present (`dollar`, `backslash`: whether `input` has `$`, `\`);
+ * `quotes` are the quotes of `input`, found again only after a pass that changed the text.
+ */
+function unshell(input: string, dollar: boolean, backslash: boolean, quotes: readonly number[]): string {
   let s = input;
-  if (s.includes('$')) s = s.replace(/\$\{ifs\}|\$ifs(?:\$\d)?|\$\{ifs%\?\?\}/g, ' ').replace(/\$@|\$\*|\$\d|\$\{\d\}/g, '');
-  if (s.includes("''") || s.includes('""') || s.includes('\\')) s = s.replace(/([a-z0-9/.])(?:''|""|\\(?=[a-z/]))(?=[a-z0-9/.])/g, '$1');
-  s = dropQuotesInWords(s);
+  let q = quotes;
+  if (dollar) {
+    s = s.replace(/\$\{ifs\}|\$ifs(?:\$\d)?|\$\{ifs%\?\?\}/g, ' ').replace(/\$@|\$\*|\$\d|\$\{\d\}/g, '');
+    if (s !== input) q = quotesOf(s);
+  }
+  // The `$` pass removes no backslash (its patterns have none), so `backslash` still holds for `s`.
+  if (backslash || doubledQuote(s, q)) {
+    const t = s.replace(/([a-z0-9/.])(?:''|""|\\(?=[a-z/]))(?=[a-z0-9/.])/g, '$1');
+    if (t !== s) q = quotesOf(t);
+    s = t;
+  }
+  s = dropQuotesInWords(s, q);
   if (s.includes('{')) s = s.replace(/\{([\w./-]+),([^{}\s]{1,200})\}/g, '$1 $2');
   return s;
 }
@@ -227,8 +268,11 @@ function windowsSite(s: string): boolean {
  *   detectShell('x; cat /etc/passwd', report) // cmd-chained-command
  */
 export function detectShell(lower: string, report: Report): void {
-  const s = unshell(lower);
-  if (s !== lower && (lower.includes('$') || lower.includes('\\') || quotedLetter(lower)) && /\$\{ifs|\$ifs|\$@|['"][a-z]['"]|\\[a-z]/.test(lower)) report('cmd-obfuscation');
+  const dollar = lower.includes('$');
+  const backslash = lower.includes('\\');
+  const quotes = quotesOf(lower);
+  const s = unshell(lower, dollar, backslash, quotes);
+  if (s !== lower && (dollar || backslash || quotedLetter(lower, quotes)) && /\$\{ifs|\$ifs|\$@|['"][a-z]['"]|\\[a-z]/.test(lower)) report('cmd-obfuscation');
   // Segments after separators: ; | || & && newline, and the inside of $( … ) and ` … `: the 2nd to
   // the 64th piece of the value split at its cuts (see Cuts).
   const cuts = new Cuts(s);
