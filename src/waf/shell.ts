@@ -6,7 +6,7 @@
  * what follows looks like arguments (`-l`, `/path`) or nothing at all.
  */
 import type { Report } from './rules.js';
-import { isRegexSpace, isRegexWord, spacesBack, wordBeforeIn } from './sites.js';
+import { isRegexSpace, isRegexWord, spacesBack, wordBeforeIn, WordSet } from './sites.js';
 
 /** Commands that are not everyday words: their appearance after a separator is enough. */
 const DISTINCT = new Set([
@@ -169,9 +169,9 @@ class Cuts {
     return true;
   }
 }
-const WINDOWS_DASHED = new Set(['powershell', 'exe', 'pwsh', 'invoke', 'start', 'new']);
-const WINDOWS_SLASHED = new Set(['cmd', 'exe']);
-const WINDOWS_CALLS = new Set(['iex', 'downloadstring']);
+const WINDOWS_DASHED = new WordSet(['powershell', 'exe', 'pwsh', 'invoke', 'start', 'new']);
+const WINDOWS_SLASHED = new WordSet(['cmd', 'exe']);
+const WINDOWS_CALLS = new WordSet(['iex', 'downloadstring']);
 
 /**
  * False when the first word of the segment `s[from, to)` cannot be a known command, read as
@@ -256,9 +256,12 @@ function invocation(seg: string): boolean {
   return argumentShaped(c.rest) || /^\s+[a-z0-9'"]/.test(c.rest) && !/^\s+(?:is|was|are|and|or|the|a|an|of|to|in|for|with|on|at|by)\b/.test(c.rest);
 }
 
-/** Where WINDOWS_EXEC can match: `%comspec%`, `cmd /c`, a dashed word (`powershell -`, `invoke-`, `new-object`), `iex(`. */
-function windowsSite(s: string): boolean {
-  return s.includes('%') || (s.includes('/') && wordBeforeIn(s, '/', true, WINDOWS_SLASHED)) || (s.includes('-') && wordBeforeIn(s, '-', true, WINDOWS_DASHED)) || (s.includes('(') && wordBeforeIn(s, '(', true, WINDOWS_CALLS));
+/**
+ * Where WINDOWS_EXEC can match: `%comspec%`, `cmd /c`, a dashed word (`powershell -`, `invoke-`,
+ * `new-object`), `iex(`. `slash`: whether `s` has a `/` (already known to the caller).
+ */
+function windowsSite(s: string, slash: boolean): boolean {
+  return s.includes('%') || (slash && wordBeforeIn(s, '/', true, WINDOWS_SLASHED)) || wordBeforeIn(s, '-', true, WINDOWS_DASHED) || wordBeforeIn(s, '(', true, WINDOWS_CALLS);
 }
 
 /**
@@ -290,10 +293,12 @@ export function detectShell(lower: string, report: Report): void {
       break;
     }
   }
-  const m = s.includes('bin/') ? SHELL_PATH.exec(s) : null;
+  // SHELL_PATH needs `bin/`, so a `/` first: prose seldom has one, and a one-character search is the cheaper.
+  const slash = s.includes('/');
+  const m = slash && s.includes('bin/') ? SHELL_PATH.exec(s) : null;
   if (m !== null) {
     const after = s.slice(m.index + m[0].length);
     if (/^\s*(?:-|\/|\$|>|<|'|"|[a-z0-9])|^$/.test(after)) report('cmd-shell-path');
   }
-  if (windowsSite(s) && WINDOWS_EXEC.test(s)) report('cmd-windows');
+  if (windowsSite(s, slash) && WINDOWS_EXEC.test(s)) report('cmd-windows');
 }

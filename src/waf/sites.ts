@@ -52,10 +52,50 @@ function wordBefore(s: string, end: number, gap: boolean): string {
   return b === e ? '' : s.slice(b, e);
 }
 
+/**
+ * A set of words that turns most other words away by their shape (first and last character,
+ * length) before copying them out of the text to look them up: prose has many sites and few
+ * words of the set's shapes. Its words are made of `a`–`z`, `0`–`9` and `_`, shorter than 32.
+ */
+export class WordSet implements Words {
+  private readonly words: ReadonlySet<string>;
+  /** Bit `length` of entry `first * 37 + last` is set when a word has that first and last character and length. */
+  private readonly shapes = new Uint32Array(37 * 37);
+
+  constructor(words: readonly string[]) {
+    this.words = new Set(words);
+    for (const w of words) {
+      const first = letterIndex(w.charCodeAt(0));
+      const last = letterIndex(w.charCodeAt(w.length - 1));
+      if (first === -1 || last === -1 || w.length >= 32) throw new Error(`word ${w} has no shape`);
+      this.shapes[first * 37 + last]! |= 1 << w.length;
+    }
+  }
+
+  has(word: string): boolean {
+    return this.words.has(word);
+  }
+
+  /** `has(s.slice(b, e))` for a non-empty `s[b, e)`, copying it only when its shape is that of a word. */
+  hasAt(s: string, b: number, e: number): boolean {
+    const first = letterIndex(s.charCodeAt(b));
+    const last = letterIndex(s.charCodeAt(e - 1));
+    const length = e - b;
+    return first !== -1 && last !== -1 && length < 32 && ((this.shapes[first * 37 + last]! >>> length) & 1) === 1 && this.words.has(s.slice(b, e));
+  }
+}
+
 /** True when some `ch` in `s` has a word before it (see {@link wordBefore}) in `words`. */
 export function wordBeforeIn(s: string, ch: string, gap: boolean, words: Words): boolean {
   for (let p = s.indexOf(ch); p !== -1; p = s.indexOf(ch, p + 1)) {
-    if (words.has(wordBefore(s, p, gap))) return true;
+    if (words instanceof WordSet) {
+      // No set holds the empty word (a WordSet cannot), so a site without a word is not in one.
+      const e = gap ? spacesBack(s, p) : p;
+      const b = wordBack(s, e);
+      if (b < e && words.hasAt(s, b, e)) return true;
+    } else if (words.has(wordBefore(s, p, gap))) {
+      return true;
+    }
   }
   return false;
 }
