@@ -112,14 +112,16 @@ interface Site {
   readonly ch: string;
   readonly after: boolean;
   readonly gap: boolean;
+  /** Where the kind's sites are kept in {@link found}. */
+  readonly slot: number;
 }
 
 const SITES: Readonly<Record<SiteKind, Site>> = {
-  call: { ch: '(', after: false, gap: true },
-  object: { ch: '.', after: false, gap: true },
-  property: { ch: '.', after: true, gap: false },
-  scheme: { ch: ':', after: false, gap: true },
-  statement: { ch: ';', after: true, gap: true },
+  call: { ch: '(', after: false, gap: true, slot: 0 },
+  object: { ch: '.', after: false, gap: true, slot: 1 },
+  property: { ch: '.', after: true, gap: false, slot: 2 },
+  scheme: { ch: ':', after: false, gap: true, slot: 3 },
+  statement: { ch: ';', after: true, gap: true, slot: 4 },
 };
 /** Index of a `\w` character in the shape table (a–z, 0–9, `_`), or -1. */
 function letterIndex(c: number): number {
@@ -168,6 +170,8 @@ const MATCHERS: Readonly<Record<SiteKind, SiteMatcher>> = {
 /** A group of words declared for one kind of site (see {@link siteWords}). */
 export interface SiteWords extends Words {
   readonly kind: SiteKind;
+  /** The kind's slot (see {@link Site}). */
+  readonly slot: number;
   readonly bit: number;
 }
 
@@ -196,7 +200,7 @@ export function siteWords(kind: SiteKind, words: readonly string[], affixes: { r
   const exact = new Set(words);
   const prefixes = affixes.prefixes ?? [];
   const suffixes = affixes.suffixes ?? [];
-  return { kind, bit, has: (w) => exact.has(w) || prefixes.some((x) => w.startsWith(x)) || suffixes.some((x) => w.endsWith(x)) };
+  return { kind, slot: SITES[kind].slot, bit, has: (w) => exact.has(w) || prefixes.some((x) => w.startsWith(x)) || suffixes.some((x) => w.endsWith(x)) };
 }
 
 /** The groups found at every site of one value, by kind. */
@@ -221,9 +225,13 @@ function siteBits(s: string, kind: SiteKind): number {
   return bits;
 }
 
-/** Sites of the value inspected last: every detector looks at the same value, so they are read once per kind. */
+/**
+ * Sites of the value inspected last: every detector looks at the same value, so they are read once
+ * per kind. The groups found, by slot; -1 for a kind not read yet (groups are bits 0–30, so found
+ * groups are never negative).
+ */
 let sitesValue = '';
-const found = new Map<SiteKind, number>();
+const found = new Int32Array(Object.keys(SITES).length).fill(-1);
 
 /**
  * True when some site of `s` of the group's kind has one of its words: `sitesIn(s, CALLS)` when `s`
@@ -232,12 +240,12 @@ const found = new Map<SiteKind, number>();
 export function sitesIn(s: string, words: SiteWords): boolean {
   if (s !== sitesValue) {
     sitesValue = s;
-    found.clear();
+    found.fill(-1);
   }
-  let bits = found.get(words.kind);
-  if (bits === undefined) {
+  let bits = found[words.slot]!;
+  if (bits === -1) {
     bits = siteBits(s, words.kind);
-    found.set(words.kind, bits);
+    found[words.slot] = bits;
   }
   return (bits & words.bit) !== 0;
 }
