@@ -14,6 +14,8 @@
 
 /** `\s` of a regular expression without the `u` flag. */
 export function isRegexSpace(c: number): boolean {
+  // Printable ASCII (33–126, most characters read) is settled by the first test.
+  if (c > 32 && c < 0xa0) return false;
   return c === 32 || (c >= 9 && c <= 13) || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
 }
 
@@ -55,7 +57,8 @@ function wordBefore(s: string, end: number, gap: boolean): string {
 /**
  * A set of words that turns most other words away by their shape (first and last character,
  * length) before copying them out of the text to look them up: prose has many sites and few
- * words of the set's shapes. Its words are made of `a`–`z`, `0`–`9` and `_`, shorter than 32.
+ * words of the set's shapes. Its words start and end with `a`–`z`, `0`–`9` or `_` and are shorter
+ * than 32 (the constructor checks).
  */
 export class WordSet implements Words {
   private readonly words: ReadonlySet<string>;
