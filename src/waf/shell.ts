@@ -88,9 +88,8 @@ function doubledQuote(s: string, quotes: readonly number[]): boolean {
 
 /**
  * `s` without the quotes between two letters (`c'a't` → `cat`): `s.replace(/([a-z])['"](?=[a-z])/g, '$1')`
- * without its scan of the whole value; `quotes` are the quotes of `s`. The pieces are joined into
- * one flat string: concatenation would make a rope, which every later character read and search
- * of the detector would go through.
+ * without its scan of the whole value; `quotes` are the quotes of `s`. The pieces between the
+ * dropped quotes are joined in one copy.
  */
 function dropQuotesInWords(s: string, quotes: readonly number[]): string {
   const pieces: string[] = [];
