@@ -187,26 +187,75 @@ export function escapeDecode(s: string): string {
   return out;
 }
 
+/** NUL or a character outside ASCII: what {@link fold} has to act on. */
 // eslint-disable-next-line no-control-regex
-const NEEDS_WORK = /[%&\\\u0000\u0080-\uffff]/;
+const FOLD_SITE = /[^\u0001-\u007f]/g;
 // eslint-disable-next-line no-control-regex
 const NUL = /\u0000/g;
 
 /**
+ * `s.normalize('NFKC')` without NUL characters, found in one scan for NUL and non-ASCII characters
+ * (`includes('\u0000')` alone is a slow character-by-character loop over a two-byte string), and
+ * with ICU run only on the parts of `s` that NFKC can change: each run of non-ASCII characters
+ * together with the one character before it. Most text is ASCII with a few accented letters or
+ * dashes, which would otherwise send the whole value through ICU.
+ *
+ * Why this is NFKC of the whole string: NFKC(x + y) = NFKC(x) + NFKC(y) whenever y starts with an
+ * ASCII character A. NFKC is compatibility decomposition (NFKD), canonical reordering, then
+ * canonical composition (UAX #15), and A takes part in none of them across the cut: every ASCII
+ * character is its own NFKD and has combining class 0, so it decomposes to itself and reordering
+ * (which only permutes adjacent characters of non-zero class) never moves anything across it;
+ * composition combines a character C with the last starter L before it, but C is never A (no
+ * primary composite, Hangul included, has an ASCII second character), and no C after A can reach
+ * back past A (A is a starter, so it blocks every L before it). So the string can be cut before
+ * every ASCII character. A piece that is all ASCII is its own NFKC; every other piece is a run of
+ * non-ASCII characters and the one (ASCII) character before it, if any, which a combining mark in
+ * the run may compose with (`e` + U+0301 → `é`). Surrogate pairs are never cut (both halves are
+ * non-ASCII). NUL is removed after folding, as before: NFKC keeps every NUL and makes none, so the
+ * NULs found before folding are the ones after it. test/waf/normalize.test.ts checks all of this
+ * against whole-string NFKC.
+ */
+function fold(s: string): string {
+  FOLD_SITE.lastIndex = 0;
+  let nul = false;
+  let out = '';
+  /** `s[from, …)` is not in `out` yet. */
+  let from = 0;
+  while (FOLD_SITE.test(s)) {
+    const start = FOLD_SITE.lastIndex - 1;
+    if (s.charCodeAt(start) === 0) {
+      nul = true;
+      continue;
+    }
+    let end = start + 1;
+    while (end < s.length && s.charCodeAt(end) > 0x7f) end++;
+    const cut = start === 0 ? 0 : start - 1;
+    const piece = s.slice(cut, end);
+    const folded = piece.normalize('NFKC');
+    if (folded !== piece) {
+      out += s.slice(from, cut) + folded;
+      from = end;
+    }
+    FOLD_SITE.lastIndex = end;
+  }
+  const whole = from === 0 ? s : out + s.slice(from);
+  return nul ? whole.replace(NUL, '') : whole;
+}
+
+/**
  * All layers until nothing changes (at most {@link MAX_ROUNDS} rounds): percent, HTML entities,
- * escapes, then Unicode compatibility folding (fullwidth `＜` → `<`) and NUL removal.
+ * escapes, then Unicode compatibility folding (fullwidth `＜` → `<`) and NUL removal. A layer
+ * returns its input as it is when the input has none of the characters it decodes.
  *
  * @example
  *   normalize('%252e%252e%252fetc') // '../etc'
  */
 export function normalize(input: string): string {
-  if (!NEEDS_WORK.test(input)) return input;
   let s = input;
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const next = escapeDecode(htmlEntityDecode(percentDecode(s)));
     if (next === s) break;
     s = next;
   }
-  s = s.normalize('NFKC');
-  return s.includes('\u0000') ? s.replace(NUL, '') : s;
+  return fold(s);
 }

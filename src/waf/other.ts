@@ -67,12 +67,13 @@ function javaSite(lower: string): boolean {
   return sitesIn(lower, JAVA_OBJECTS) || sitesIn(lower, JAVA_CALLS) || lower.includes('builder') || lower.includes('classloader') || lower.includes('xwork') || lower.includes('gnlutil');
 }
 
-function nodeSite(lower: string): boolean {
-  return lower.includes('_') || sitesIn(lower, NODE_CALLS) || sitesIn(lower, NODE_OBJECTS);
+/** `underscore`: whether `lower` has a `_` (searched for once, for every pattern that needs one). */
+function nodeSite(lower: string, underscore: boolean): boolean {
+  return underscore || sitesIn(lower, NODE_CALLS) || sitesIn(lower, NODE_OBJECTS);
 }
 
-function pythonSite(lower: string): boolean {
-  return lower.includes('_') || sitesIn(lower, PYTHON_OBJECTS) || sitesIn(lower, PYTHON_CALLS) || lower.includes('mportlib');
+function pythonSite(lower: string, underscore: boolean): boolean {
+  return underscore || sitesIn(lower, PYTHON_OBJECTS) || sitesIn(lower, PYTHON_CALLS) || lower.includes('mportlib');
 }
 
 /** LDAP filter injection. */
@@ -120,7 +121,8 @@ export function detectCode(lower: string, original: string, report: Report): voi
     report('code-php');
   }
   if ((javaSite(lower) && JAVA.test(lower)) || ((original.includes('0') || original.includes('H4sIAAAAAAAA')) && JAVA_SERIALIZED.test(original))) report('code-java');
-  if (nodeSite(lower) && NODE.test(lower)) report('code-node');
-  if (pythonSite(lower) && PYTHON.test(lower)) report('code-python');
-  if ((lower.includes('_') || lower.includes('[') || sitesIn(lower, CONSTRUCTOR)) && PROTO.test(lower)) report('code-prototype-pollution');
+  const underscore = lower.includes('_');
+  if (nodeSite(lower, underscore) && NODE.test(lower)) report('code-node');
+  if (pythonSite(lower, underscore) && PYTHON.test(lower)) report('code-python');
+  if ((underscore || lower.includes('[') || sitesIn(lower, CONSTRUCTOR)) && PROTO.test(lower)) report('code-prototype-pollution');
 }

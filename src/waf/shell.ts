@@ -6,7 +6,7 @@
  * what follows looks like arguments (`-l`, `/path`) or nothing at all.
  */
 import type { Report } from './rules.js';
-import { isRegexSpace, isRegexWord, wordBeforeIn } from './sites.js';
+import { isRegexSpace, isRegexWord, spacesBack, wordBeforeIn, WordSet } from './sites.js';
 
 /** Commands that are not everyday words: their appearance after a separator is enough. */
 const DISTINCT = new Set([
@@ -23,6 +23,25 @@ const DISTINCT = new Set([
 ]);
 /** Commands that are also ordinary words: they need argument-shaped context to count. */
 const WORDLIKE = new Set(['id', 'env', 'echo', 'ps', 'sleep', 'timeout', 'set', 'type', 'more', 'less', 'head', 'tail', 'find', 'sort', 'dir', 'kill', 'time', 'who', 'w', 'last', 'top', 'cut', 'file', 'date', 'tee', 'write', 'mail', 'test', 'exit', 'print', 'tar', 'zip', 'cp', 'mv', 'ln', 'touch', 'net', 'sc', 'reg', 'ftp', 'eval', 'exec', 'expr', 'rev', 'wc', 'nl', 'od', 'strings', 'java', 'node', 'cat', 'ls', 'php', 'dig', 'sed', 'ruby', 'python', 'perl', 'ping', 'sh', 'ssh', 'rm', 'grep', 'awk', 'curl', 'wget', 'nc', 'lua']);
+/** Every command of either list. */
+const COMMANDS = new Set([...DISTINCT, ...WORDLIKE]);
+
+/** Index of a-z (0–25) or 0–9 (26–35), or -1. */
+function alnumIndex(c: number): number {
+  return c >= 97 && c <= 122 ? c - 97 : c >= 48 && c <= 57 ? c - 22 : -1;
+}
+
+/**
+ * Bit `length` of entry `first * 36 + last` is set when some command has that first letter, last
+ * character and length: a word of no command's shape is let go without being copied out of the
+ * value and hashed (every command starts with a-z, ends with a-z or 0-9 and is shorter than 32).
+ */
+const COMMAND_SHAPES = new Uint32Array(26 * 36);
+for (const c of COMMANDS) {
+  const last = alnumIndex(c.charCodeAt(c.length - 1));
+  if (!isLetter(c.charCodeAt(0)) || last === -1 || c.length >= 32) throw new Error(`command ${c} has no shape`);
+  COMMAND_SHAPES[(c.charCodeAt(0) - 97) * 36 + last]! |= 1 << c.length;
+}
 
 const SHELL_PATH = /(?:^|[\s;|&`(=<>'"])\/(?:usr\/local\/|usr\/)?s?bin\/[a-z][\w.+-]*(?=$|[\s;|&`)<>'"])/;
 const WINDOWS_EXEC = /\b(?:cmd(?:\.exe)?\s*\/[ck]\b|powershell(?:\.exe)?\s+-|pwsh\s+-|invoke-(?:expression|webrequest|command)\b|\biex\s*\(|downloadstring\s*\(|%comspec%|start-process\b|new-object\s+(?:system\.)?net\.webclient)/;
@@ -40,70 +59,163 @@ function quoteInWord(s: string, p: number): boolean {
   return isLetter(s.charCodeAt(p - 1)) && isLetter(s.charCodeAt(p + 1));
 }
 
-/** `s` without the quotes between two letters (`c'a't` → `cat`): `s.replace(/([a-z])['"](?=[a-z])/g, '$1')` without its scan of the whole value. */
-function dropQuotesInWords(s: string): string {
-  let out = '';
+/**
+ * The indexes of the quotes (`'` and `"`) of a string, in order. Each kind is searched for natively
+ * and only from its own last occurrence: searching for both kinds from every quote would rescan
+ * the text up to the farther kind each time.
+ */
+function quotesOf(s: string): number[] {
+  const out: number[] = [];
+  let single = s.indexOf("'");
+  let double = s.indexOf('"');
+  while (single !== -1 || double !== -1) {
+    if (single !== -1 && (double === -1 || single < double)) {
+      out.push(single);
+      single = s.indexOf("'", single + 1);
+    } else {
+      out.push(double);
+      double = s.indexOf('"', double + 1);
+    }
+  }
+  return out;
+}
+
+/** `''` or `""` in the string whose quotes are `quotes`: `s.includes("''") || s.includes('""')` without two more searches. */
+function doubledQuote(s: string, quotes: readonly number[]): boolean {
+  for (const p of quotes) if (s.charCodeAt(p + 1) === s.charCodeAt(p)) return true;
+  return false;
+}
+
+/**
+ * `s` without the quotes between two letters (`c'a't` → `cat`): `s.replace(/([a-z])['"](?=[a-z])/g, '$1')`
+ * without its scan of the whole value; `quotes` are the quotes of `s`. The pieces between the
+ * dropped quotes are joined in one copy.
+ */
+function dropQuotesInWords(s: string, quotes: readonly number[]): string {
+  const pieces: string[] = [];
   let from = 0;
-  for (let p = nextQuote(s, 0); p !== -1; p = nextQuote(s, p + 1)) {
+  for (const p of quotes) {
     if (quoteInWord(s, p)) {
-      out += s.slice(from, p);
+      pieces.push(s.slice(from, p));
       from = p + 1;
     }
   }
-  return from === 0 ? s : out + s.slice(from);
+  if (from === 0) return s;
+  pieces.push(s.slice(from));
+  return pieces.join('');
 }
 
-function nextQuote(s: string, from: number): number {
-  const single = s.indexOf("'", from);
-  const double = s.indexOf('"', from);
-  return single === -1 ? double : double === -1 ? single : Math.min(single, double);
-}
-
-/** `'a'`: some letter between two quotes. */
-function quotedLetter(s: string): boolean {
-  for (let p = nextQuote(s, 0); p !== -1; p = nextQuote(s, p + 1)) {
+/** `'a'`: some letter between two quotes, in the string whose quotes are `quotes`. */
+function quotedLetter(s: string, quotes: readonly number[]): boolean {
+  for (const p of quotes) {
     const c = s.charCodeAt(p + 2);
     if (isLetter(s.charCodeAt(p + 1)) && (c === 39 || c === 34)) return true;
   }
   return false;
 }
 
-const SEPARATORS = [';', '|', '&', '\r', '\n', '$(', '`'];
-
-function hasSeparator(s: string): boolean {
-  for (const x of SEPARATORS) if (s.includes(x)) return true;
-  return false;
-}
-const WINDOWS_DASHED = new Set(['powershell', 'exe', 'pwsh', 'invoke', 'start', 'new']);
-const WINDOWS_SLASHED = new Set(['cmd', 'exe']);
-const WINDOWS_CALLS = new Set(['iex', 'downloadstring']);
+/** The characters that start a cut between segments (see {@link Cuts}); `;` first. */
+const CUT_STARTS = [';', '|', '&', '\r', '\n', '$(', '`'];
 
 /**
- * False when the segment's first word cannot be a known command, read as commandAt reads it: a
- * word without `=` (no assignment before it) or `/` (no path) is its own command name.
+ * The cuts between the shell segments of a value, in order, exactly where
+ * `s.split(/;|\|\|?|&&?|\r|\n|\$\(|`|\)\s*;/)` cuts: `;`, `|` or `||`, `&` or `&&`, CR, LF, `$(`,
+ * a backtick, and `)` with the `\s` run and the `;` after it as one cut. Each kind is searched for
+ * natively, again only once the scan has passed its last occurrence; the regular expression would
+ * try all eight alternatives at every character of the value.
+ *
+ * Why the cuts are the same: a split takes, from where the last cut ended, the leftmost match, and
+ * at one index only one alternative can match (they start with different characters). Here the
+ * cut that starts first is taken, and a `;` starts its cut at the `)` before it (across `\s`) when
+ * there is one after the last cut: `)\s*;` can only match at such a `)`, the `;` it ends with is
+ * the first after the `)` (`\s` is not `;`), and its `)` comes before any CR or LF in its `\s`
+ * run, so it wins over them as it does in the regular expression.
  */
-function mayInvoke(seg: string): boolean {
-  let i = 0;
-  while (i < seg.length && (isRegexSpace(seg.charCodeAt(i)) || seg.charCodeAt(i) === 40 /* ( */)) i++;
+class Cuts {
+  /** The next occurrence of each of {@link CUT_STARTS} (-1: none left). */
+  private readonly next: number[];
+  /** The cut found last: `s[start, end)`. */
+  start = 0;
+  end = 0;
+
+  constructor(private readonly s: string) {
+    this.next = [s.indexOf(';'), s.indexOf('|'), s.indexOf('&'), s.indexOf('\r'), s.indexOf('\n'), s.indexOf('$('), s.indexOf('`')];
+  }
+
+  /** Finds the next cut from the end of the last; false when there is none. */
+  advance(): boolean {
+    const { s, next, end: from } = this;
+    let first = -1;
+    let kind = -1;
+    for (let k = 0; k < CUT_STARTS.length; k++) {
+      let p = next[k]!;
+      if (p !== -1 && p < from) p = next[k] = s.indexOf(CUT_STARTS[k]!, from);
+      if (p === -1) continue;
+      if (k === 0) {
+        const spaces = spacesBack(s, p);
+        if (spaces - 1 >= from && s.charCodeAt(spaces - 1) === 41 /* ) */) p = spaces - 1;
+      }
+      if (first === -1 || p < first) {
+        first = p;
+        kind = k;
+      }
+    }
+    if (first === -1) return false;
+    const at = next[kind]!;
+    this.start = first;
+    // `||` and `&&` are one cut; `$(` is two characters; the rest one (a `;` ends its `)\s*;`).
+    this.end = at + ((kind === 1 || kind === 2) && s.charCodeAt(at + 1) === s.charCodeAt(at) ? 2 : kind === 5 ? 2 : 1);
+    return true;
+  }
+}
+const WINDOWS_DASHED = new WordSet(['powershell', 'exe', 'pwsh', 'invoke', 'start', 'new']);
+const WINDOWS_SLASHED = new WordSet(['cmd', 'exe']);
+const WINDOWS_CALLS = new WordSet(['iex', 'downloadstring']);
+
+/**
+ * False when the first word of the segment `s[from, to)` cannot be a known command, read as
+ * commandAt reads it: a word without `=` (no assignment before it) or `/` (no path) is its own
+ * command name.
+ */
+function mayInvoke(s: string, from: number, to: number): boolean {
+  let i = from;
+  while (i < to && (isRegexSpace(s.charCodeAt(i)) || s.charCodeAt(i) === 40 /* ( */)) i++;
   let j = i;
-  while (j < seg.length && !isRegexSpace(seg.charCodeAt(j))) {
-    if (seg.charCodeAt(j) === 61 /* = */ || seg.charCodeAt(j) === 47 /* / */) return true;
+  while (j < to && !isRegexSpace(s.charCodeAt(j))) {
+    if (s.charCodeAt(j) === 61 /* = */ || s.charCodeAt(j) === 47 /* / */) return true;
     j++;
   }
-  if (!isLetter(seg.charCodeAt(i))) return false;
+  if (i === to || !isLetter(s.charCodeAt(i))) return false;
   // The name is `^[a-z][\w.+-]*` of the word.
   let e = i + 1;
-  while (e < j && (isRegexWord(seg.charCodeAt(e)) || seg.charCodeAt(e) === 46 || seg.charCodeAt(e) === 43 || seg.charCodeAt(e) === 45)) e++;
-  const cmd = seg.endsWith('.exe', e) ? seg.slice(i, e - 4) : seg.slice(i, e);
-  return DISTINCT.has(cmd) || WORDLIKE.has(cmd);
+  while (e < j && (isRegexWord(s.charCodeAt(e)) || s.charCodeAt(e) === 46 || s.charCodeAt(e) === 43 || s.charCodeAt(e) === 45)) e++;
+  // The command is the name without `.exe`; only a word of a command's shape is copied out and looked up.
+  const end = e - i >= 4 && s.startsWith('.exe', e - 4) ? e - 4 : e;
+  const last = alnumIndex(s.charCodeAt(end - 1));
+  const length = end - i;
+  if (last === -1 || length >= 32 || ((COMMAND_SHAPES[(s.charCodeAt(i) - 97) * 36 + last]! >>> length) & 1) === 0) return false;
+  return COMMANDS.has(s.slice(i, end));
 }
 
-/** Undoes shell quoting tricks so `c'a't /e"t"c/pa\sswd` reads as `cat /etc/passwd`. Each pass runs only when its character is present. */
-function unshell(input: string): string {
+/**
+ * Undoes shell quoting tricks so `c'a't /e"t"c/pa\sswd` reads as `cat /etc/passwd`. Each pass runs
+ * only when its character is present (`dollar`, `backslash`: whether `input` has `$`, `\`);
+ * `quotes` are the quotes of `input`, found again only after a pass that changed the text.
+ */
+function unshell(input: string, dollar: boolean, backslash: boolean, quotes: readonly number[]): string {
   let s = input;
-  if (s.includes('$')) s = s.replace(/\$\{ifs\}|\$ifs(?:\$\d)?|\$\{ifs%\?\?\}/g, ' ').replace(/\$@|\$\*|\$\d|\$\{\d\}/g, '');
-  if (s.includes("''") || s.includes('""') || s.includes('\\')) s = s.replace(/([a-z0-9/.])(?:''|""|\\(?=[a-z/]))(?=[a-z0-9/.])/g, '$1');
-  s = dropQuotesInWords(s);
+  let q = quotes;
+  if (dollar) {
+    s = s.replace(/\$\{ifs\}|\$ifs(?:\$\d)?|\$\{ifs%\?\?\}/g, ' ').replace(/\$@|\$\*|\$\d|\$\{\d\}/g, '');
+    if (s !== input) q = quotesOf(s);
+  }
+  // The `$` pass removes no backslash (its patterns have none), so `backslash` still holds for `s`.
+  if (backslash || doubledQuote(s, q)) {
+    const t = s.replace(/([a-z0-9/.])(?:''|""|\\(?=[a-z/]))(?=[a-z0-9/.])/g, '$1');
+    if (t !== s) q = quotesOf(t);
+    s = t;
+  }
+  s = dropQuotesInWords(s, q);
   if (s.includes('{')) s = s.replace(/\{([\w./-]+),([^{}\s]{1,200})\}/g, '$1 $2');
   return s;
 }
@@ -143,9 +255,12 @@ function invocation(seg: string): boolean {
   return argumentShaped(c.rest) || /^\s+[a-z0-9'"]/.test(c.rest) && !/^\s+(?:is|was|are|and|or|the|a|an|of|to|in|for|with|on|at|by)\b/.test(c.rest);
 }
 
-/** Where WINDOWS_EXEC can match: `%comspec%`, `cmd /c`, a dashed word (`powershell -`, `invoke-`, `new-object`), `iex(`. */
-function windowsSite(s: string): boolean {
-  return s.includes('%') || (s.includes('/') && wordBeforeIn(s, '/', true, WINDOWS_SLASHED)) || (s.includes('-') && wordBeforeIn(s, '-', true, WINDOWS_DASHED)) || (s.includes('(') && wordBeforeIn(s, '(', true, WINDOWS_CALLS));
+/**
+ * Where WINDOWS_EXEC can match: `%comspec%`, `cmd /c`, a dashed word (`powershell -`, `invoke-`,
+ * `new-object`), `iex(`. `slash`: whether `s` has a `/` (already known to the caller).
+ */
+function windowsSite(s: string, slash: boolean): boolean {
+  return s.includes('%') || (slash && wordBeforeIn(s, '/', true, WINDOWS_SLASHED)) || wordBeforeIn(s, '-', true, WINDOWS_DASHED) || wordBeforeIn(s, '(', true, WINDOWS_CALLS);
 }
 
 /**
@@ -155,22 +270,34 @@ function windowsSite(s: string): boolean {
  *   detectShell('x; cat /etc/passwd', report) // cmd-chained-command
  */
 export function detectShell(lower: string, report: Report): void {
-  const s = unshell(lower);
-  if (s !== lower && (lower.includes('$') || lower.includes('\\') || quotedLetter(lower)) && /\$\{ifs|\$ifs|\$@|['"][a-z]['"]|\\[a-z]/.test(lower)) report('cmd-obfuscation');
-  // Segments after separators: ; | || & && newline, and the inside of $( … ) and ` … `.
-  const parts = hasSeparator(s) ? s.split(/;|\|\|?|&&?|\r|\n|\$\(|`|\)\s*;/) : [s];
-  for (let i = 1; i < parts.length && i < 64; i++) {
-    const part = parts[i]!;
-    // Any word run with option flags after a separator (`;perf --version`) is a command line too.
-    if ((mayInvoke(part) && invocation(part)) || (part.includes('-') && /^\s*[a-z][\w.-]{1,30}\s+(?:--[a-z][\w-]+|-[a-z]{1,3})(?:\s|=|$)/.test(part))) {
+  const dollar = lower.includes('$');
+  const backslash = lower.includes('\\');
+  const quotes = quotesOf(lower);
+  const s = unshell(lower, dollar, backslash, quotes);
+  if (s !== lower && (dollar || backslash || quotedLetter(lower, quotes)) && /\$\{ifs|\$ifs|\$@|['"][a-z]['"]|\\[a-z]/.test(lower)) report('cmd-obfuscation');
+  // Segments after separators: ; | || & && newline, and the inside of $( … ) and ` … `: the 2nd to
+  // the 64th piece of the value split at its cuts (see Cuts).
+  const cuts = new Cuts(s);
+  /** The first `-` not before the segment under inspection (-1: none left). */
+  let dash = s.indexOf('-');
+  for (let i = 1, more = cuts.advance(); more && i < 64; i++) {
+    const from = cuts.end;
+    more = cuts.advance();
+    const to = more ? cuts.start : s.length;
+    if (dash !== -1 && dash < from) dash = s.indexOf('-', from);
+    // Any word run with option flags after a separator (`;perf --version`) is a command line too: it needs a `-`.
+    if ((mayInvoke(s, from, to) && invocation(s.slice(from, to))) || (dash !== -1 && dash < to && /^\s*[a-z][\w.-]{1,30}\s+(?:--[a-z][\w-]+|-[a-z]{1,3})(?:\s|=|$)/.test(s.slice(from, to)))) {
+      const part = s.slice(from, to);
       report(/\$\(|`/.test(s) && (s.includes('$(' + part) || s.includes('`' + part)) ? 'cmd-substitution' : 'cmd-chained-command');
       break;
     }
   }
-  const m = s.includes('bin/') ? SHELL_PATH.exec(s) : null;
+  // SHELL_PATH needs `bin/`, so a `/` first: prose seldom has one, and a one-character search is the cheaper.
+  const slash = s.includes('/');
+  const m = slash && s.includes('bin/') ? SHELL_PATH.exec(s) : null;
   if (m !== null) {
     const after = s.slice(m.index + m[0].length);
     if (/^\s*(?:-|\/|\$|>|<|'|"|[a-z0-9])|^$/.test(after)) report('cmd-shell-path');
   }
-  if (windowsSite(s) && WINDOWS_EXEC.test(s)) report('cmd-windows');
+  if (windowsSite(s, slash) && WINDOWS_EXEC.test(s)) report('cmd-windows');
 }

@@ -14,6 +14,8 @@
 
 /** `\s` of a regular expression without the `u` flag. */
 export function isRegexSpace(c: number): boolean {
+  // Printable ASCII (33–126, most characters read) is settled by the first test.
+  if (c > 32 && c < 0xa0) return false;
   return c === 32 || (c >= 9 && c <= 13) || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
 }
 
@@ -28,7 +30,7 @@ export interface Words {
 }
 
 /** Where the run of `\s` that ends at `end` (exclusive) starts. */
-function spacesBack(s: string, end: number): number {
+export function spacesBack(s: string, end: number): number {
   let e = end;
   while (e > 0 && isRegexSpace(s.charCodeAt(e - 1))) e--;
   return e;
@@ -52,10 +54,51 @@ function wordBefore(s: string, end: number, gap: boolean): string {
   return b === e ? '' : s.slice(b, e);
 }
 
+/**
+ * A set of words that turns most other words away by their shape (first and last character,
+ * length) before copying them out of the text to look them up: prose has many sites and few
+ * words of the set's shapes. Its words start and end with `a`–`z`, `0`–`9` or `_` and are shorter
+ * than 32 (the constructor checks).
+ */
+export class WordSet implements Words {
+  private readonly words: ReadonlySet<string>;
+  /** Bit `length` of entry `first * 37 + last` is set when a word has that first and last character and length. */
+  private readonly shapes = new Uint32Array(37 * 37);
+
+  constructor(words: readonly string[]) {
+    this.words = new Set(words);
+    for (const w of words) {
+      const first = letterIndex(w.charCodeAt(0));
+      const last = letterIndex(w.charCodeAt(w.length - 1));
+      if (first === -1 || last === -1 || w.length >= 32) throw new Error(`word ${w} has no shape`);
+      this.shapes[first * 37 + last]! |= 1 << w.length;
+    }
+  }
+
+  has(word: string): boolean {
+    return this.words.has(word);
+  }
+
+  /** `has(s.slice(b, e))` for a non-empty `s[b, e)`, copying it only when its shape is that of a word. */
+  hasAt(s: string, b: number, e: number): boolean {
+    const first = letterIndex(s.charCodeAt(b));
+    const last = letterIndex(s.charCodeAt(e - 1));
+    const length = e - b;
+    return first !== -1 && last !== -1 && length < 32 && ((this.shapes[first * 37 + last]! >>> length) & 1) === 1 && this.words.has(s.slice(b, e));
+  }
+}
+
 /** True when some `ch` in `s` has a word before it (see {@link wordBefore}) in `words`. */
 export function wordBeforeIn(s: string, ch: string, gap: boolean, words: Words): boolean {
   for (let p = s.indexOf(ch); p !== -1; p = s.indexOf(ch, p + 1)) {
-    if (words.has(wordBefore(s, p, gap))) return true;
+    if (words instanceof WordSet) {
+      // No set holds the empty word (a WordSet cannot), so a site without a word is not in one.
+      const e = gap ? spacesBack(s, p) : p;
+      const b = wordBack(s, e);
+      if (b < e && words.hasAt(s, b, e)) return true;
+    } else if (words.has(wordBefore(s, p, gap))) {
+      return true;
+    }
   }
   return false;
 }
@@ -72,14 +115,16 @@ interface Site {
   readonly ch: string;
   readonly after: boolean;
   readonly gap: boolean;
+  /** Where the kind's sites are kept in {@link found}. */
+  readonly slot: number;
 }
 
 const SITES: Readonly<Record<SiteKind, Site>> = {
-  call: { ch: '(', after: false, gap: true },
-  object: { ch: '.', after: false, gap: true },
-  property: { ch: '.', after: true, gap: false },
-  scheme: { ch: ':', after: false, gap: true },
-  statement: { ch: ';', after: true, gap: true },
+  call: { ch: '(', after: false, gap: true, slot: 0 },
+  object: { ch: '.', after: false, gap: true, slot: 1 },
+  property: { ch: '.', after: true, gap: false, slot: 2 },
+  scheme: { ch: ':', after: false, gap: true, slot: 3 },
+  statement: { ch: ';', after: true, gap: true, slot: 4 },
 };
 /** Index of a `\w` character in the shape table (a–z, 0–9, `_`), or -1. */
 function letterIndex(c: number): number {
@@ -128,6 +173,8 @@ const MATCHERS: Readonly<Record<SiteKind, SiteMatcher>> = {
 /** A group of words declared for one kind of site (see {@link siteWords}). */
 export interface SiteWords extends Words {
   readonly kind: SiteKind;
+  /** The kind's slot (see {@link Site}). */
+  readonly slot: number;
   readonly bit: number;
 }
 
@@ -156,7 +203,7 @@ export function siteWords(kind: SiteKind, words: readonly string[], affixes: { r
   const exact = new Set(words);
   const prefixes = affixes.prefixes ?? [];
   const suffixes = affixes.suffixes ?? [];
-  return { kind, bit, has: (w) => exact.has(w) || prefixes.some((x) => w.startsWith(x)) || suffixes.some((x) => w.endsWith(x)) };
+  return { kind, slot: SITES[kind].slot, bit, has: (w) => exact.has(w) || prefixes.some((x) => w.startsWith(x)) || suffixes.some((x) => w.endsWith(x)) };
 }
 
 /** The groups found at every site of one value, by kind. */
@@ -181,9 +228,13 @@ function siteBits(s: string, kind: SiteKind): number {
   return bits;
 }
 
-/** Sites of the value inspected last: every detector looks at the same value, so they are read once per kind. */
+/**
+ * Sites of the value inspected last: every detector looks at the same value, so they are read once
+ * per kind. The groups found, by slot; -1 for a kind not read yet (groups are bits 0–30, so found
+ * groups are never negative).
+ */
 let sitesValue = '';
-const found = new Map<SiteKind, number>();
+const found = new Int32Array(Object.keys(SITES).length).fill(-1);
 
 /**
  * True when some site of `s` of the group's kind has one of its words: `sitesIn(s, CALLS)` when `s`
@@ -192,12 +243,12 @@ const found = new Map<SiteKind, number>();
 export function sitesIn(s: string, words: SiteWords): boolean {
   if (s !== sitesValue) {
     sitesValue = s;
-    found.clear();
+    found.fill(-1);
   }
-  let bits = found.get(words.kind);
-  if (bits === undefined) {
+  let bits = found[words.slot]!;
+  if (bits === -1) {
     bits = siteBits(s, words.kind);
-    found.set(words.kind, bits);
+    found[words.slot] = bits;
   }
   return (bits & words.bit) !== 0;
 }
