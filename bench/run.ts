@@ -9,7 +9,7 @@
  * per-round ratios. Targets: (a) bare upstream, (b) nginx reverse proxy with upstream keep-alive,
  * (c) Rampart with no stages, (d) Rampart with the demo route's stage list — plain HTTP, then TLS.
  *
- * Options: --rounds N (3), --duration S (10), --warmup S (3: an unmeasured run per target first, so
+ * Options: --only 'A|B' (targets whose name contains A or B), --rounds N (3), --duration S (10), --warmup S (3: an unmeasured run per target first, so
  * JIT compilation and connection set-up stay out of the figures), --connections N (50), --out FILE (JSON results),
  * --stages (also single-stage variants: access log off, api_key, jwt, rate limits in memory and on
  * Redis, openapi, waf — each compared with Rampart's no-stage figure), --floor (also three minimal
@@ -308,7 +308,7 @@ http.createServer((q, s) => { q.resume(); const out = q.method === 'POST' ? c : 
     ...(useNginx ? [{ name: 'nginx proxy (TLS)', url: `https://127.0.0.1:${ngxTlsPort}/pets`, group: 'tls' as const }] : []),
     { name: 'rampart, no stages (TLS)', url: `https://127.0.0.1:${rTls}/pets`, group: 'tls' as const },
     { name: 'rampart, demo stages (TLS)', url: `https://127.0.0.1:${rFullTls}/pets`, group: 'tls' as const, headers: auth },
-  ].filter((t) => values.only === undefined || t.name.includes(values.only));
+  ].filter((t) => values.only === undefined || values.only.split('|').some((o) => t.name.includes(o)));
   for (const t of targets) await waitFor(t.url, true, t.headers);
   if (WARMUP > 0) {
     for (const t of targets) {

@@ -62,6 +62,7 @@ export interface EngineOptions {
 const PLAIN = /^[\p{L}\p{N}\s.,_@+-]*$/u;
 const PLAIN_CHAR = /^[\p{L}\p{N}\s.,_@+-]$/u;
 /** A character above U+00FF: V8 then holds the string with two bytes per character. */
+// eslint-disable-next-line no-control-regex -- the range starts at U+0000: every one-byte character
 const WIDE = /[^\x00-\xff]/;
 /** Per UTF-16 code unit outside surrogates: 0 not yet known, 1 in PLAIN's class, 2 not. */
 const plainUnits = new Uint8Array(0x10000);
