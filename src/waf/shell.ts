@@ -24,24 +24,7 @@ const DISTINCT = new Set([
 /** Commands that are also ordinary words: they need argument-shaped context to count. */
 const WORDLIKE = new Set(['id', 'env', 'echo', 'ps', 'sleep', 'timeout', 'set', 'type', 'more', 'less', 'head', 'tail', 'find', 'sort', 'dir', 'kill', 'time', 'who', 'w', 'last', 'top', 'cut', 'file', 'date', 'tee', 'write', 'mail', 'test', 'exit', 'print', 'tar', 'zip', 'cp', 'mv', 'ln', 'touch', 'net', 'sc', 'reg', 'ftp', 'eval', 'exec', 'expr', 'rev', 'wc', 'nl', 'od', 'strings', 'java', 'node', 'cat', 'ls', 'php', 'dig', 'sed', 'ruby', 'python', 'perl', 'ping', 'sh', 'ssh', 'rm', 'grep', 'awk', 'curl', 'wget', 'nc', 'lua']);
 /** Every command of either list. */
-const COMMANDS = new Set([...DISTINCT, ...WORDLIKE]);
-
-/** Index of a-z (0–25) or 0–9 (26–35), or -1. */
-function alnumIndex(c: number): number {
-  return c >= 97 && c <= 122 ? c - 97 : c >= 48 && c <= 57 ? c - 22 : -1;
-}
-
-/**
- * Bit `length` of entry `first * 36 + last` is set when some command has that first letter, last
- * character and length: a word of no command's shape is let go without being copied out of the
- * value and hashed (every command starts with a-z, ends with a-z or 0-9 and is shorter than 32).
- */
-const COMMAND_SHAPES = new Uint32Array(26 * 36);
-for (const c of COMMANDS) {
-  const last = alnumIndex(c.charCodeAt(c.length - 1));
-  if (!isLetter(c.charCodeAt(0)) || last === -1 || c.length >= 32) throw new Error(`command ${c} has no shape`);
-  COMMAND_SHAPES[(c.charCodeAt(0) - 97) * 36 + last]! |= 1 << c.length;
-}
+const COMMANDS = new WordSet([...DISTINCT, ...WORDLIKE]);
 
 const SHELL_PATH = /(?:^|[\s;|&`(=<>'"])\/(?:usr\/local\/|usr\/)?s?bin\/[a-z][\w.+-]*(?=$|[\s;|&`)<>'"])/;
 const WINDOWS_EXEC = /\b(?:cmd(?:\.exe)?\s*\/[ck]\b|powershell(?:\.exe)?\s+-|pwsh\s+-|invoke-(?:expression|webrequest|command)\b|\biex\s*\(|downloadstring\s*\(|%comspec%|start-process\b|new-object\s+(?:system\.)?net\.webclient)/;
@@ -190,11 +173,7 @@ function mayInvoke(s: string, from: number, to: number): boolean {
   let e = i + 1;
   while (e < j && (isRegexWord(s.charCodeAt(e)) || s.charCodeAt(e) === 46 || s.charCodeAt(e) === 43 || s.charCodeAt(e) === 45)) e++;
   // The command is the name without `.exe`; only a word of a command's shape is copied out and looked up.
-  const end = e - i >= 4 && s.startsWith('.exe', e - 4) ? e - 4 : e;
-  const last = alnumIndex(s.charCodeAt(end - 1));
-  const length = end - i;
-  if (last === -1 || length >= 32 || ((COMMAND_SHAPES[(s.charCodeAt(i) - 97) * 36 + last]! >>> length) & 1) === 0) return false;
-  return COMMANDS.has(s.slice(i, end));
+  return COMMANDS.hasAt(s, i, e - i >= 4 && s.startsWith('.exe', e - 4) ? e - 4 : e);
 }
 
 /**

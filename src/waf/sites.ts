@@ -27,6 +27,8 @@ export function isRegexWord(c: number): boolean {
 /** A set of words, or a rule over words (`posix_…`). */
 export interface Words {
   has(word: string): boolean;
+  /** `has(s.slice(b, e))`, without copying the word when it cannot be one. */
+  hasAt(s: string, b: number, e: number): boolean;
 }
 
 /** Where the run of `\s` that ends at `end` (exclusive) starts. */
@@ -44,61 +46,61 @@ function wordBack(s: string, end: number): number {
 }
 
 /**
- * The maximal run of `\w` characters that ends at `end` (exclusive), after skipping `\s` backwards
- * from `end` when `gap` is set: the callee of `name (`, the object of `name .`. A pattern
- * `\bname\s*\(` can only match at a `(` whose word before is exactly `name`.
+ * Enters `word` into a shape table (37 × 37 entries: bit `length` of entry `first * 37 + last` is
+ * set when a word of that first and last character and length is held), so that most other words
+ * are turned away by their shape before being copied out of the text and looked up: prose has many
+ * sites and few words of the held shapes. False when the word has no shape (a first or last
+ * character other than `\w`, 32 and more long).
  */
-function wordBefore(s: string, end: number, gap: boolean): string {
-  const e = gap ? spacesBack(s, end) : end;
-  const b = wordBack(s, e);
-  return b === e ? '' : s.slice(b, e);
+function addShape(shapes: Uint32Array, word: string): boolean {
+  const first = letterIndex(word.charCodeAt(0));
+  const last = letterIndex(word.charCodeAt(word.length - 1));
+  if (first === -1 || last === -1 || word.length >= 32) return false;
+  shapes[first * 37 + last]! |= 1 << word.length;
+  return true;
+}
+
+/** True when the non-empty `s[b, e)` has the shape of a word entered into `shapes`. */
+function hasShape(shapes: Uint32Array, s: string, b: number, e: number): boolean {
+  const first = letterIndex(s.charCodeAt(b));
+  const last = letterIndex(s.charCodeAt(e - 1));
+  const length = e - b;
+  return first !== -1 && last !== -1 && length < 32 && ((shapes[first * 37 + last]! >>> length) & 1) === 1;
 }
 
 /**
- * A set of words that turns most other words away by their shape (first and last character,
- * length) before copying them out of the text to look them up: prose has many sites and few
- * words of the set's shapes. Its words start and end with `a`–`z`, `0`–`9` or `_` and are shorter
- * than 32 (the constructor checks).
+ * A set of words looked up through a shape table. Its words start and end with `a`–`z`, `0`–`9` or
+ * `_` and are shorter than 32 (the constructor checks).
  */
 export class WordSet implements Words {
   private readonly words: ReadonlySet<string>;
-  /** Bit `length` of entry `first * 37 + last` is set when a word has that first and last character and length. */
   private readonly shapes = new Uint32Array(37 * 37);
 
   constructor(words: readonly string[]) {
     this.words = new Set(words);
-    for (const w of words) {
-      const first = letterIndex(w.charCodeAt(0));
-      const last = letterIndex(w.charCodeAt(w.length - 1));
-      if (first === -1 || last === -1 || w.length >= 32) throw new Error(`word ${w} has no shape`);
-      this.shapes[first * 37 + last]! |= 1 << w.length;
-    }
+    for (const w of words) if (!addShape(this.shapes, w)) throw new Error(`word ${w} has no shape`);
   }
 
   has(word: string): boolean {
     return this.words.has(word);
   }
 
-  /** `has(s.slice(b, e))` for a non-empty `s[b, e)`, copying it only when its shape is that of a word. */
   hasAt(s: string, b: number, e: number): boolean {
-    const first = letterIndex(s.charCodeAt(b));
-    const last = letterIndex(s.charCodeAt(e - 1));
-    const length = e - b;
-    return first !== -1 && last !== -1 && length < 32 && ((this.shapes[first * 37 + last]! >>> length) & 1) === 1 && this.words.has(s.slice(b, e));
+    // The empty word has no shape and is in no WordSet.
+    return b < e && hasShape(this.shapes, s, b, e) && this.words.has(s.slice(b, e));
   }
 }
 
-/** True when some `ch` in `s` has a word before it (see {@link wordBefore}) in `words`. */
+/**
+ * True when some `ch` in `s` has a word before it in `words`: the maximal run of `\w` characters
+ * that ends at `ch`, after skipping `\s` backwards when `gap` is set (the callee of `name (`, the
+ * object of `name .`); the empty word when there is none. A pattern `\bname\s*\(` can only match
+ * at a `(` whose word before is exactly `name`.
+ */
 export function wordBeforeIn(s: string, ch: string, gap: boolean, words: Words): boolean {
   for (let p = s.indexOf(ch); p !== -1; p = s.indexOf(ch, p + 1)) {
-    if (words instanceof WordSet) {
-      // No set holds the empty word (a WordSet cannot), so a site without a word is not in one.
-      const e = gap ? spacesBack(s, p) : p;
-      const b = wordBack(s, e);
-      if (b < e && words.hasAt(s, b, e)) return true;
-    } else if (words.has(wordBefore(s, p, gap))) {
-      return true;
-    }
+    const e = gap ? spacesBack(s, p) : p;
+    if (words.hasAt(s, wordBack(s, e), e)) return true;
   }
   return false;
 }
@@ -141,7 +143,7 @@ interface Affix {
 /** The words declared for one kind of site, by group (one bit each). */
 class SiteMatcher {
   readonly exact = new Map<string, number>();
-  /** Bit `length` set when a declared word of that length has those first and last characters (37 × 37). */
+  /** The shape table of the declared words (see {@link addShape}). */
   readonly shapes = new Uint32Array(37 * 37);
   /** Declared words that the shape table cannot hold (other characters, 32 and more long): looked up always. */
   odd = false;
@@ -153,9 +155,7 @@ class SiteMatcher {
   bitsOf(s: string, b: number, e: number): number {
     const length = e - b;
     let bits = 0;
-    const first = letterIndex(s.charCodeAt(b));
-    const last = letterIndex(s.charCodeAt(e - 1));
-    if (this.odd || (first !== -1 && last !== -1 && length < 32 && ((this.shapes[first * 37 + last]! >>> length) & 1) === 1)) bits |= this.exact.get(s.slice(b, e)) ?? 0;
+    if (this.odd || hasShape(this.shapes, s, b, e)) bits |= this.exact.get(s.slice(b, e)) ?? 0;
     for (const a of this.prefixes) if (s.charCodeAt(b) === a.edge && length >= a.text.length && s.startsWith(a.text, b)) bits |= a.bits;
     for (const a of this.suffixes) if (s.charCodeAt(e - 1) === a.edge && length >= a.text.length && s.startsWith(a.text, e - a.text.length)) bits |= a.bits;
     return bits;
@@ -193,17 +193,15 @@ export function siteWords(kind: SiteKind, words: readonly string[], affixes: { r
   const bit = 1 << m.groups++;
   for (const w of words) {
     m.exact.set(w, (m.exact.get(w) ?? 0) | bit);
-    const first = letterIndex(w.charCodeAt(0));
-    const last = letterIndex(w.charCodeAt(w.length - 1));
-    if (first === -1 || last === -1 || w.length >= 32) m.odd = true;
-    else m.shapes[first * 37 + last]! |= 1 << w.length;
+    if (!addShape(m.shapes, w)) m.odd = true;
   }
   for (const text of affixes.prefixes ?? []) m.prefixes.push({ text, edge: text.charCodeAt(0), bits: bit });
   for (const text of affixes.suffixes ?? []) m.suffixes.push({ text, edge: text.charCodeAt(text.length - 1), bits: bit });
   const exact = new Set(words);
   const prefixes = affixes.prefixes ?? [];
   const suffixes = affixes.suffixes ?? [];
-  return { kind, slot: SITES[kind].slot, bit, has: (w) => exact.has(w) || prefixes.some((x) => w.startsWith(x)) || suffixes.some((x) => w.endsWith(x)) };
+  const has = (w: string): boolean => exact.has(w) || prefixes.some((x) => w.startsWith(x)) || suffixes.some((x) => w.endsWith(x));
+  return { kind, slot: SITES[kind].slot, bit, has, hasAt: (s, b, e) => has(s.slice(b, e)) };
 }
 
 /** The groups found at every site of one value, by kind. */
