@@ -823,12 +823,10 @@ export function detectSql(value: string, report: Report): void {
   if (wholeNeeded) starts.push(0);
   const streams: (readonly Tok[])[] = [];
   const read: Stream[] = [];
-  for (let done = 0; done < starts.length; done++) {
-    let last = -1; // the latest start not read yet
-    for (let x = 0; x < starts.length; x++) if (streams[x] === undefined && (last === -1 || starts[x]! > starts[last]!)) last = x;
-    const tokens = tokenize(lower, starts[last]!, MAX_TOKENS, read);
-    streams[last] = tokens;
-    read.push({ start: starts[last]!, tokens });
+  for (const x of starts.map((_, k) => k).sort((a, b) => starts[b]! - starts[a]!)) {
+    const tokens = tokenize(lower, starts[x]!, MAX_TOKENS, read);
+    streams[x] = tokens;
+    read.push({ start: starts[x]!, tokens });
   }
   scan(wholeNeeded ? streams[starts.length - 1]! : [], 'value', 0, report);
   for (let x = 0; x < tries.length; x += 2) scan(streams[x / 2]!, 'quote', tries[x + 1]!, report);
