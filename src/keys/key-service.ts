@@ -1,8 +1,9 @@
 /**
  * API key lifecycle and verification: issue (shown once), rotate with a grace period, revoke;
  * verify through a positive cache (short TTL) and a negative cache, so a known key costs a
- * SHA-256 and a map lookup (the peppered HMAC only on a miss). Revocation and suspension bypass the cache: the changing process drops its
- * entries at once and announces the change to every other process (see revocation.ts).
+ * SHA-256 and a map lookup (the peppered HMAC only on a miss). Revocation and suspension bypass
+ * the cache: the changing process drops its entries at once and announces the change to every
+ * other process (see revocation.ts).
  */
 import { hash as digest, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
