@@ -360,7 +360,7 @@ http.createServer((q, s) => { q.resume(); const out = q.method === 'POST' ? c : 
       p50: median(rs.map((r) => r.p50)),
       p99: median(rs.map((r) => r.p99)),
       errors: rs.reduce((a, r) => a + r.errors, 0),
-      ...(ratios === undefined ? {} : { pairedRatio: median(ratios), pairedRatios: ratios }),
+      ...(ratios === undefined ? {} : { paired: { ratio: median(ratios), rounds: ratios } }),
     };
   });
   const ref = (group: string): number | undefined => summary.find((s) => s.group === group && s.name.startsWith('nginx'))?.rps;
@@ -374,7 +374,7 @@ http.createServer((q, s) => { q.resume(); const out = q.method === 'POST' ? c : 
   for (const s of summary) {
     const r = ref(s.group);
     const b = s.name.startsWith('rampart') ? bare(s.group, s.baseline) : undefined;
-    const pairs = s.pairedRatios === undefined ? '—' : `**${median(s.pairedRatios).toFixed(2)}** (${s.pairedRatios.map((x) => x.toFixed(2)).join(', ')})`;
+    const pairs = s.paired === undefined ? '—' : `**${s.paired.ratio.toFixed(2)}** (${s.paired.rounds.map((x) => x.toFixed(2)).join(', ')})`;
     console.log(`| ${s.name} | ${Math.round(s.rps).toLocaleString('en-US')} | ${s.p50.toFixed(2)} | ${s.p99.toFixed(2)} | ${r === undefined ? '—' : (s.rps / r).toFixed(2)} | ${b === undefined ? '—' : (s.rps / b).toFixed(2)} | ${pairs} | ${s.errors} |`);
   }
   if (values.out !== undefined) writeFileSync(values.out, JSON.stringify({ date: new Date().toISOString(), cpu, summary, runs: Object.fromEntries(runs) }, null, 2));
