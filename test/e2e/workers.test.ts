@@ -168,7 +168,8 @@ describe('rampart start --workers', () => {
     process.kill(before.find((w) => w.ports.admin === undefined)!.pid, 'SIGKILL');
     // The replacement fails on the broken file and exits (it does not linger); the next waits longer.
     await expect.poll(() => gw.logs().match(/rampart worker \d+: /g)?.length ?? 0, { timeout: 15_000 }).toBeGreaterThanOrEqual(2);
-    expect(gw.logs()).toMatch(/starting a new one in 500 ms[\s\S]*starting a new one in 1000 ms/);
+    // The primary logs a worker's exit after the worker's own error line: wait for it, do not race it.
+    await expect.poll(() => gw.logs(), { timeout: 15_000 }).toMatch(/starting a new one in 500 ms[\s\S]*starting a new one in 1000 ms/);
     writeFileSync(file, good);
     await waitForStarts(before.length + 1);
     expect((await burst(8, (i) => `/api/recovered-${i}`)).map((r) => r.status)).toEqual(Array(8).fill(200));
