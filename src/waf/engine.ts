@@ -113,9 +113,20 @@ const found = new Set<RuleId>();
 const report: Report = (rule) => void found.add(rule);
 const NONE: readonly RuleId[] = Object.freeze([]);
 
-/** A power of two (the slot is a bit mask of the value's hash). */
+/** Slots per memo table: a power of two (the slot is a bit mask of the value's hash). */
 const MEMO_SLOTS = 256;
+/** Longest header value or key that is memoised. */
 const MEMO_VALUE_MAX = 512;
+/** Longest other value that is memoised: identifiers, enum values, names, dates repeat; free text rarely does. */
+const MEMO_SHORT_MAX = 64;
+/**
+ * Memo table of each location: detectAll treats body values, keys and the rest (path, query,
+ * header, cookie) differently, and treats all of the rest alike.
+ */
+const MEMO_TABLE: Readonly<Record<InputLocation, number>> = { body: 0, key: 1, path: 2, query: 2, header: 2, cookie: 2 };
+/** The budget's clock is read after this many inputs or characters inspected since the last read (see {@link WafEngine.inspect}). */
+const CLOCK_INPUTS = 16;
+const CLOCK_CHARS = 1024;
 
 /** Touches every detector's code path once (see the constructor). */
 const WARM_UP = ["x' or 1=1--", '<a href=javascript:x onclick=y>', '../%c0%ae/etc/passwd', '; cat $(id)', 'http://[::1]/ gopher://x', '${jndi:x}{{7*7}}', '*)(a=*', '{"$ne":1}', '<!DOCTYPE [<!ENTITY', '<?php java.lang.Runtime', 'Zoë’s ＜café＞ &amp; %41'];
@@ -163,14 +174,16 @@ export class WafEngine {
   private readonly budgetMs: number;
   private readonly now: () => number;
   /**
-   * Findings for header values seen before. Headers repeat from one request to the next (the same
-   * client sends the same User-Agent, client hints, Referer), so a value is inspected once while it
-   * keeps coming. Direct-mapped: a value of up to {@link MEMO_VALUE_MAX} characters has one slot
-   * (chosen from its length and a few characters) and replaces whatever was there, so a flood of
-   * distinct values costs one comparison each, and memory stays at {@link MEMO_SLOTS} entries.
+   * Findings for values seen before. Headers repeat from one request to the next (the same client
+   * sends the same User-Agent, client hints, Referer), as do the keys of an API's JSON bodies and
+   * its short values (ids, enum values, dates), so such a value is inspected once while it keeps
+   * coming. Direct-mapped: a header value or key of up to {@link MEMO_VALUE_MAX} characters, or
+   * another value of up to {@link MEMO_SHORT_MAX}, has one slot in its location's table (chosen
+   * from its length and a few characters) and replaces whatever was there, so a flood of distinct
+   * values costs one comparison each, and memory stays at 3 × {@link MEMO_SLOTS} entries.
    */
-  private readonly memoValues: string[] = new Array<string>(MEMO_SLOTS).fill('');
-  private readonly memoRules: (readonly RuleId[])[] = new Array<readonly RuleId[]>(MEMO_SLOTS).fill([]);
+  private readonly memoValues: string[] = new Array<string>(3 * MEMO_SLOTS).fill('');
+  private readonly memoRules: (readonly RuleId[])[] = new Array<readonly RuleId[]>(3 * MEMO_SLOTS).fill([]);
 
   constructor(options: EngineOptions = {}) {
     this.level = options.paranoia ?? 1;
@@ -197,17 +210,13 @@ export class WafEngine {
 
   /** Rule ids that apply to one value at this paranoia level (used by evaluation and tests). */
   rulesFor(value: string, location: InputLocation, field = ''): RuleId[] {
-    const out: RuleId[] = [];
-    for (const rule of this.detect(value, location)) {
-      if (this.applies(rule, field)) out.push(rule);
-    }
-    return out;
+    return this.detect(value, location).filter((rule) => this.applies(rule, field));
   }
 
   private detect(value: string, location: InputLocation): readonly RuleId[] {
     const n = value.length;
-    if (location !== 'header' || n === 0 || n > MEMO_VALUE_MAX) return detectAll(value, location, this.internalHosts);
-    const slot = (n * 31 + value.charCodeAt(n >> 1) * 7 + value.charCodeAt(n - 1)) & (MEMO_SLOTS - 1);
+    if (n === 0 || n > (location === 'header' || location === 'key' ? MEMO_VALUE_MAX : MEMO_SHORT_MAX)) return detectAll(value, location, this.internalHosts);
+    const slot = MEMO_TABLE[location] * MEMO_SLOTS + ((n * 31 + value.charCodeAt(n >> 1) * 7 + value.charCodeAt(n - 1)) & (MEMO_SLOTS - 1));
     if (this.memoValues[slot] === value) return this.memoRules[slot]!;
     const rules = detectAll(value, location, this.internalHosts);
     this.memoValues[slot] = value;
@@ -218,29 +227,42 @@ export class WafEngine {
   private applies(rule: RuleId, field: string): boolean {
     const info = RULES[rule];
     if (info.level > this.level || this.disabled.has(rule)) return false;
-    const ex = this.exclusions.get(field);
+    const ex = this.exclusions.size === 0 ? undefined : this.exclusions.get(field);
     return ex === undefined || (ex !== 'all' && !ex.has(rule) && !ex.has(info.family));
   }
 
-  /** Inspects every input of one request; stops early once the request is an attack or the budget is spent. */
+  /**
+   * Inspects every input of one request; stops early once the request is an attack or the budget is
+   * spent. The clock is read after every {@link CLOCK_INPUTS} inputs or {@link CLOCK_CHARS}
+   * characters, whichever comes first, and once at the end: a read costs ~65 ns, as much as
+   * inspecting a short plain value, and most requests are a handful of short values.
+   */
   inspect(inputs: Iterable<Input>): Verdict {
     const start = this.now();
     const matches: Match[] = [];
     let score = 0;
+    let sinceClock = 0;
+    let charsSinceClock = 0;
     let overBudget = false;
+    const excluding = this.exclusions.size > 0;
     for (const input of inputs) {
-      if (this.exclusions.get(input.field) === 'all') continue;
-      for (const rule of this.rulesFor(input.value, input.location, input.field)) {
+      if (excluding && this.exclusions.get(input.field) === 'all') continue;
+      for (const rule of this.detect(input.value, input.location)) {
+        if (!this.applies(rule, input.field)) continue;
         const info = RULES[rule];
         matches.push({ rule, family: info.family, score: info.score, location: input.location, field: input.field });
         score += info.score;
       }
       if (score >= this.threshold) break;
+      charsSinceClock += input.value.length;
+      if (++sinceClock < CLOCK_INPUTS && charsSinceClock < CLOCK_CHARS) continue;
+      sinceClock = charsSinceClock = 0;
       if (this.now() - start > this.budgetMs) {
         overBudget = true;
         break;
       }
     }
+    if (!overBudget && score < this.threshold && sinceClock > 0) overBudget = this.now() - start > this.budgetMs;
     return { score, attack: score >= this.threshold, matches, overBudget };
   }
 }

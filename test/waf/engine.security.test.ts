@@ -100,6 +100,23 @@ describe('configuration', () => {
     expect(new WafEngine({ paranoia: 2 }).inspect([{ location: 'query', field: 'q', value: v }]).score).toBeGreaterThan(0);
   });
 
+  it('remembers findings per location: a value that is data in a body stays an attack in a query, a key or a header', () => {
+    const e = new WafEngine();
+    const crlf = 'a\r\nSet-Cookie: s=1'; // CR/LF is text in a JSON field, a header break elsewhere
+    for (let i = 0; i < 3; i++) {
+      expect(e.inspect([{ location: 'body', field: 'body.note', value: crlf }]).attack).toBe(false);
+      expect(e.inspect([{ location: 'query', field: 'query.next', value: crlf }]).attack).toBe(true);
+      expect(e.inspect([{ location: 'key', field: 'body.x', value: crlf }]).attack).toBe(true);
+      expect(e.inspect([{ location: 'body', field: 'body.note', value: crlf }]).attack).toBe(false);
+      expect(e.inspect([{ location: 'header', field: 'header.x-next', value: crlf }]).attack).toBe(true);
+    }
+    // Short values repeat (and are remembered); an attack among them is found every time.
+    for (let i = 0; i < 3; i++) {
+      expect(e.inspect([{ location: 'body', field: 'body.species', value: 'dog' }]).attack).toBe(false);
+      expect(e.inspect([{ location: 'body', field: 'body.species', value: "dog' or 1=1--" }]).attack).toBe(true);
+    }
+  });
+
   it('remembers header findings per value without letting a field exclusion leak to other fields', () => {
     const e = new WafEngine({ exclusions: [{ fields: ['header.x-trusted'], rules: ['sqli'] }] });
     const attack = "' or 2>1--";
@@ -114,10 +131,26 @@ describe('configuration', () => {
   });
 
   it('stops at the time budget (injected clock) and says so', () => {
+    // The clock is read after every 1,024 characters inspected: each value here is one such stretch.
     let t = 0;
-    const e = new WafEngine({ budgetMs: 10, now: () => (t += 6) });
-    const v = e.inspect([{ location: 'query', field: 'a', value: 'x' }, { location: 'query', field: 'b', value: 'y' }, { location: 'query', field: 'c', value: 'z' }]);
+    let reads = 0;
+    const e = new WafEngine({ budgetMs: 10, now: () => ((reads += 1), (t += 6)) });
+    const long = (c: string): string => `${c} `.repeat(512);
+    const v = e.inspect([{ location: 'query', field: 'a', value: long('x') }, { location: 'query', field: 'b', value: long('y') }, { location: 'query', field: 'c', value: long('z') }]);
     expect(v.overBudget).toBe(true);
+    expect(reads).toBe(3); // start, after a (6 ms), after b (12 ms > 10): c is never inspected
+  });
+
+  it('reads the clock once more at the end when the last inputs were short', () => {
+    const times = [0, 50];
+    const e = new WafEngine({ budgetMs: 10, now: () => times.shift() ?? 50 });
+    const short = [{ location: 'query' as const, field: 'a', value: 'x' }, { location: 'query' as const, field: 'b', value: 'y' }];
+    expect(e.inspect(short).overBudget).toBe(true);
+    let reads = 0;
+    const calm = new WafEngine({ budgetMs: 10, now: () => ((reads += 1), 0) });
+    reads = 0;
+    expect(calm.inspect(Array.from({ length: 40 }, (_, i) => ({ location: 'query' as const, field: `f${i}`, value: 'v' }))).overBudget).toBe(false);
+    expect(reads).toBe(4); // start, after the 16th and 32nd input, and at the end
   });
 });
 
