@@ -21,9 +21,27 @@ const NONE: ParsedBody = Object.freeze({ kind: 'none' });
 /** Without `stream`, each decode is independent: one decoder serves every request. */
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
+interface MediaType {
+  readonly type: string;
+  readonly charset: string | undefined;
+  readonly boundary: boolean;
+}
+const NO_MEDIA_TYPE: MediaType = Object.freeze({ type: '', charset: undefined, boundary: false });
+/** The last header parsed, and what it gave: a client sends the same Content-Type with every request. */
+let lastHeader = '';
+let lastMediaType = NO_MEDIA_TYPE;
+
 /** `application/json; charset=utf-8` → `{ type: 'application/json', charset: 'utf-8' }`. */
-export function mediaTypeOf(header: string | undefined): { type: string; charset: string | undefined; boundary: boolean } {
-  if (header === undefined) return { type: '', charset: undefined, boundary: false };
+export function mediaTypeOf(header: string | undefined): MediaType {
+  if (header === undefined) return NO_MEDIA_TYPE;
+  if (header === lastHeader) return lastMediaType;
+  const parsed = parseMediaType(header);
+  lastHeader = header;
+  lastMediaType = parsed;
+  return parsed;
+}
+
+function parseMediaType(header: string): MediaType {
   const [type, ...params] = header.split(';');
   let charset: string | undefined;
   let boundary = false;
@@ -32,7 +50,7 @@ export function mediaTypeOf(header: string | undefined): { type: string; charset
     if (k === 'charset') charset = v?.replace(/^"|"$/g, '');
     if (k === 'boundary') boundary = true;
   }
-  return { type: type!.trim().toLowerCase(), charset, boundary };
+  return Object.freeze({ type: type!.trim().toLowerCase(), charset, boundary });
 }
 
 /** JSON media types: `application/json` and any `+json` suffix. */

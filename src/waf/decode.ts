@@ -193,6 +193,28 @@ const FOLD_SITE = /[^\u0001-\u007f]/g;
 // eslint-disable-next-line no-control-regex
 const NUL = /\u0000/g;
 
+/** Per UTF-16 code unit: 0 not yet known, 1 stable under NFKC in any context (see {@link isStable}), 2 not. */
+const stableUnits = new Uint8Array(0x10000);
+
+/**
+ * A character that NFKC leaves as it is wherever it stands: it has no decomposition (NFKD of it is
+ * itself), it is not a mark (every character with a non-zero combining class is one, so it is never
+ * reordered) and it is never the second character of a composition (those are marks, and the
+ * conjoining Hangul vowels and trailing consonants U+1161–U+11C2, excluded with their block). A
+ * run of such characters, with ASCII before and after it, is its own NFKC: nothing in it
+ * decomposes, moves or composes. Accented Latin letters, typographic dashes and quotes, and most
+ * letters of other scripts are; the table is filled by asking ICU once per character.
+ */
+function isStable(c: number): boolean {
+  let known = stableUnits[c]!;
+  if (known === 0) {
+    const ch = String.fromCharCode(c);
+    known = stableUnits[c] = (c < 0xd800 || c > 0xdfff) && (c < 0x1100 || c > 0x11ff) && ch.normalize('NFKD') === ch && !MARK.test(ch) ? 1 : 2;
+  }
+  return known === 1;
+}
+const MARK = /\p{M}/u;
+
 /**
  * `s.normalize('NFKC')` without NUL characters, found in one scan for NUL and non-ASCII characters
  * (`includes('\u0000')` alone is a slow character-by-character loop over a two-byte string), and
@@ -210,7 +232,8 @@ const NUL = /\u0000/g;
  * back past A (A is a starter, so it blocks every L before it). So the string can be cut before
  * every ASCII character. A piece that is all ASCII is its own NFKC; every other piece is a run of
  * non-ASCII characters and the one (ASCII) character before it, if any, which a combining mark in
- * the run may compose with (`e` + U+0301 → `é`). Surrogate pairs are never cut (both halves are
+ * the run may compose with (`e` + U+0301 → `é`); a run made only of characters NFKC never touches
+ * ({@link isStable}) is left out of ICU altogether. Surrogate pairs are never cut (both halves are
  * non-ASCII). NUL is removed after folding, as before: NFKC keeps every NUL and makes none, so the
  * NULs found before folding are the ones after it. test/waf/normalize.test.ts checks all of this
  * against whole-string NFKC.
@@ -228,7 +251,10 @@ function fold(s: string): string {
       continue;
     }
     let end = start + 1;
-    while (end < s.length && s.charCodeAt(end) > 0x7f) end++;
+    let stable = isStable(s.charCodeAt(start));
+    for (; end < s.length && s.charCodeAt(end) > 0x7f; end++) if (stable) stable = isStable(s.charCodeAt(end));
+    FOLD_SITE.lastIndex = end;
+    if (stable) continue;
     const cut = start === 0 ? 0 : start - 1;
     const piece = s.slice(cut, end);
     const folded = piece.normalize('NFKC');
@@ -236,7 +262,6 @@ function fold(s: string): string {
       out += s.slice(from, cut) + folded;
       from = end;
     }
-    FOLD_SITE.lastIndex = end;
   }
   const whole = from === 0 ? s : out + s.slice(from);
   return nul ? whole.replace(NUL, '') : whole;
