@@ -48,12 +48,13 @@ const OTHER_WORDS = ['if', 'mod', 'exists', 'data', 'xml', 'infile', 'low_priori
 type Name = (typeof KEYWORDS | typeof LOGIC_WORDS | typeof WORD_CMP | typeof SYMBOL_CMP | typeof NILADIC | typeof BINARY_SYMBOLS | typeof UNARY_SYMBOLS | typeof OTHER_PAIRS | typeof OTHER_WORDS)[number];
 
 /**
- * Every {@link Name}, by id (1–255; 0: none). Each token carries the id of the name its text
- * spells, if any: the grammar compares ids, and the text of other tokens in place, so no token
- * needs a string of its own.
+ * Every {@link Name}, by id (1–255; 0: none, `''`). Each token carries the id of the name its text
+ * spells, if any: the grammar compares these constant strings (only ever the same or different
+ * internalised strings, which V8 compares by address), and the text of other tokens in place, so
+ * no token needs a string of its own.
  */
-const NAMES: readonly (Name | undefined)[] = [undefined, ...new Set<Name>([...NILADIC, ...KEYWORDS, ...WORD_CMP, ...LOGIC_WORDS, ...SYMBOL_CMP, ...UNARY_SYMBOLS, ...BINARY_SYMBOLS, ...OTHER_PAIRS, ...OTHER_WORDS])];
-const NAME_IDS = new Map<string, number>(NAMES.map((w, id) => [w ?? '', id]));
+const NAMES: readonly (Name | '')[] = ['', ...new Set<Name>([...NILADIC, ...KEYWORDS, ...WORD_CMP, ...LOGIC_WORDS, ...SYMBOL_CMP, ...UNARY_SYMBOLS, ...BINARY_SYMBOLS, ...OTHER_PAIRS, ...OTHER_WORDS])];
+const NAME_IDS = new Map<string, number>(NAMES.map((w, id) => [w, id]));
 /** Kind of each reserved word, and of each operator the tokeniser looks up (one or two characters), by id; NONE for the others. */
 const NAME_KINDS = new Uint8Array(NAMES.length);
 for (const [words, k] of [[NILADIC, FN], [KEYWORDS, KW], [WORD_CMP, CMP], [LOGIC_WORDS, LOGIC], [SYMBOL_CMP, CMP], [OTHER_PAIRS, OP]] as const) {
@@ -120,17 +121,17 @@ const RISKY_FUNCTIONS = new Set([
   'uncompress', 'lpad', 'rpad', 'export_set',
 ]);
 const TIME_FUNCTIONS = new Set(['sleep', 'benchmark', 'pg_sleep', 'dbms_lock.sleep', 'dbms_pipe.receive_message', 'get_lock']);
-const UNARY_OPS: ReadonlySet<Name | undefined> = new Set<Name>(UNARY_SYMBOLS);
-const BINARY_OPS: ReadonlySet<Name | undefined> = new Set<Name>(BINARY_SYMBOLS);
+const UNARY_OPS: ReadonlySet<Name | ''> = new Set<Name>(UNARY_SYMBOLS);
+const BINARY_OPS: ReadonlySet<Name | ''> = new Set<Name>(BINARY_SYMBOLS);
 /** Operators that chain an operand's arithmetic (`1+1`, `2-1`). */
-const CHAIN_OPS: ReadonlySet<Name | undefined> = new Set<Name>(['+', '-', '*', '/', '%', '^', '|', '&']);
+const CHAIN_OPS: ReadonlySet<Name | ''> = new Set<Name>(['+', '-', '*', '/', '%', '^', '|', '&']);
 /** Operators before a database function after a breakout (`'+sleep(5)+'`). */
-const CALL_OPS: ReadonlySet<Name | undefined> = new Set<Name>(['+', '|', '-', '*', '/']);
-const SYMBOL_CMP_OPS: ReadonlySet<Name | undefined> = new Set<Name>(SYMBOL_CMP);
+const CALL_OPS: ReadonlySet<Name | ''> = new Set<Name>(['+', '|', '-', '*', '/']);
+const SYMBOL_CMP_OPS: ReadonlySet<Name | ''> = new Set<Name>(SYMBOL_CMP);
 /** Objects of DROP, CREATE, ALTER, TRUNCATE, RENAME. */
-const OBJECTS: ReadonlySet<Name | undefined> = new Set<Name>(['table', 'database', 'view', 'procedure', 'function', 'user', 'index', 'schema', 'trigger', 'login']);
+const OBJECTS: ReadonlySet<Name | ''> = new Set<Name>(['table', 'database', 'view', 'procedure', 'function', 'user', 'index', 'schema', 'trigger', 'login']);
 /** Clauses after `select x from t`. */
-const CLAUSES: ReadonlySet<Name | undefined> = new Set<Name>(['where', 'limit', 'order', 'group']);
+const CLAUSES: ReadonlySet<Name | ''> = new Set<Name>(['where', 'limit', 'order', 'group']);
 /** Catalogue objects only an attacker enumerating the schema names. */
 const CATALOG = /\b(?:information_schema|mysql\.user|sysobjects|syscolumns|sys\.tables|sys\.objects|pg_catalog|pg_shadow|sqlite_master|all_tables|user_tables|msysobjects|master\.\.sysdatabases|pg_user)\b/;
 
@@ -427,7 +428,7 @@ function takeRest(slot: number, i: number, room: number, read: number): number {
 }
 
 // The stream the grammar reads: its value, first slot and length. Token `i` of it is slot `base + i`;
-// the functions below read it by index, and give NONE / undefined past either end.
+// the functions below read it by index, and give NONE / '' past either end.
 let text = '';
 let base = 0;
 let len = 0;
@@ -441,9 +442,9 @@ function readStream(value: string, stream: number, count: number): void {
 function kind(i: number): number {
   return KINDS[base + i]!;
 }
-/** The {@link Name} token `i` spells (a literal or quoted name too: `'select'`), or undefined. */
-function val(i: number): Name | undefined {
-  return NAMES[IDS[base + i]!];
+/** The {@link Name} token `i` spells (a literal or quoted name too: `'select'`), or `''`. */
+function val(i: number): Name | '' {
+  return NAMES[IDS[base + i]!]!;
 }
 function isPlain(i: number): boolean {
   return (FLAGS[base + i]! & PLAIN) !== 0;
@@ -460,7 +461,7 @@ function textOf(i: number): string {
 /** Tokens `a` and `b` have the same text (MySQL's `\N` is `null`). */
 function sameText(a: number, b: number): boolean {
   if (kind(a) === NONE || kind(b) === NONE) return false;
-  if (val(a) !== undefined || val(b) !== undefined) return val(a) === val(b);
+  if (val(a) !== '' || val(b) !== '') return val(a) === val(b);
   const start = STARTS[base + a]!;
   const length = ENDS[base + a]! - start;
   return ENDS[base + b]! - STARTS[base + b]! === length && text.startsWith(text.slice(start, start + length), STARTS[base + b]);
