@@ -282,28 +282,29 @@ function tokenize(s: string, start: number, limit: number, stream: number, read:
   let count = 0;
   let i = start;
   const n = s.length;
+  const cs = chars; // a local: the loops below read it without reloading the module's binding
   // The first backslash at or after the literal being read (-1: none left), searched for once rather
   // than to the end of the value for every literal; -2 until the first literal.
   let backslash = -2;
   while (i < n && count < limit) {
-    const c = chars[i]!;
+    const c = cs[i]!;
     const slot = first + count;
     // Names first: most tokens are (no other token starts with these characters; U+00A0 is a space).
     if (isWordStart(c) && c !== 160) {
       let j = i + 1;
       // `@` only leads a name (`@v`, `@@version`): `or@1` is `or @1`.
-      if (c === 64) while (chars[j]! === 64) j++;
-      while (chars[j]! >= 97 && chars[j]! <= 122) j++; // the common case first: a–z
-      while (j < n && isWordChar(chars[j]!) && chars[j]! !== 64) j++;
-      const end = chars[j - 1]! === 46 ? j - 1 : j;
+      if (c === 64) while (cs[j]! === 64) j++;
+      while (cs[j]! >= 97 && cs[j]! <= 122) j++; // the common case first: a–z
+      while (j < n && isWordChar(cs[j]!) && cs[j]! !== 64) j++;
+      const end = cs[j - 1]! === 46 ? j - 1 : j;
       // The spaces after the name make no token: skip them now, and see what follows.
       let p = j;
-      while (p < n && isSpace(chars[p]!)) p++;
-      if (c === 64) put(slot, end - i > 1 && chars[end - 1]! !== 64 ? VAR : OP, 0, i, end);
+      while (p < n && isSpace(cs[p]!)) p++;
+      if (c === 64) put(slot, end - i > 1 && cs[end - 1]! !== 64 ? VAR : OP, 0, i, end);
       else {
         const id = nameId(i, end);
         // A name before `(` is a call, unless a full stop ends it ("…in tests. (Vincent)").
-        const k = NAME_KINDS[id]! !== NONE ? NAME_KINDS[id]! : chars[p]! === 40 && chars[j - 1]! !== 46 ? FN : WORD;
+        const k = NAME_KINDS[id]! !== NONE ? NAME_KINDS[id]! : cs[p]! === 40 && cs[j - 1]! !== 46 ? FN : WORD;
         put(slot, k, id, i, end, k === WORD ? PLAIN : k === FN ? callFlags(s.slice(i, end)) : 0);
       }
       count++;
@@ -315,7 +316,7 @@ function tokenize(s: string, start: number, limit: number, stream: number, read:
       continue;
     }
     // Comments: `-- `, `#`, `/* */`. MySQL executes `/*! … */` (versioned comments): read inside.
-    if ((c === 45 && chars[i + 1]! === 45) || c === 35) {
+    if ((c === 45 && cs[i + 1]! === 45) || c === 35) {
       // A line comment ends at the newline: what follows is SQL again (`1#x\nunion select…`).
       const eol = lineEnd(n, i);
       if (eol !== -1) {
@@ -328,10 +329,10 @@ function tokenize(s: string, start: number, limit: number, stream: number, read:
       count++;
       break;
     }
-    if (c === 47 && chars[i + 1]! === 42) {
-      if (chars[i + 2]! === 33 /* ! */) {
+    if (c === 47 && cs[i + 1]! === 42) {
+      if (cs[i + 2]! === 33 /* ! */) {
         i += 3;
-        while (isDigit(chars[i]!)) i++;
+        while (isDigit(cs[i]!)) i++;
         continue;
       }
       // A closed inline comment is whitespace to SQL (`UNION/**/SELECT`); an unclosed one ends the query.
@@ -344,7 +345,7 @@ function tokenize(s: string, start: number, limit: number, stream: number, read:
       i = end + 2;
       continue;
     }
-    if (c === 42 && chars[i + 1]! === 47) {
+    if (c === 42 && cs[i + 1]! === 47) {
       i += 2; // the end of a versioned comment
       continue;
     }
@@ -363,13 +364,13 @@ function tokenize(s: string, start: number, limit: number, stream: number, read:
       }
       continue;
     }
-    if (isDigit(c) || (c === 46 && isDigit(chars[i + 1]!))) {
+    if (isDigit(c) || (c === 46 && isDigit(cs[i + 1]!))) {
       let j = i + 1;
-      if (c === 48 && (chars[j]! | 32) === 120) {
+      if (c === 48 && (cs[j]! | 32) === 120) {
         j++;
-        while (j < n && (isDigit(chars[j]!) || (chars[j]! >= 97 && chars[j]! <= 102))) j++;
+        while (j < n && (isDigit(cs[j]!) || (cs[j]! >= 97 && cs[j]! <= 102))) j++;
       } else {
-        while (j < n && (isDigit(chars[j]!) || chars[j]! === 46 || chars[j]! === 101)) j++;
+        while (j < n && (isDigit(cs[j]!) || cs[j]! === 46 || cs[j]! === 101)) j++;
       }
       // `1union`, `1e0union` are still a number followed by a keyword for MySQL.
       put(slot, NUM, 0, i, j);
@@ -377,7 +378,7 @@ function tokenize(s: string, start: number, limit: number, stream: number, read:
       i = j;
       continue;
     }
-    if (c === 92 && chars[i + 1]! === 110 && !isWordChar(chars[i + 2]!)) {
+    if (c === 92 && cs[i + 1]! === 110 && !isWordChar(cs[i + 2]!)) {
       put(slot, KW, NULL_ID, i, i + 2); // MySQL's `\N`
       count++;
       i += 2;
@@ -398,7 +399,7 @@ function tokenize(s: string, start: number, limit: number, stream: number, read:
     else if (c === 44) put(slot, COMMA, 0, i, i + 1);
     else if (c === 59) put(slot, SEMI, 0, i, i + 1);
     else {
-      if (c === 60 && chars[i + 1]! === 61 && chars[i + 2]! === 62) {
+      if (c === 60 && cs[i + 1]! === 61 && cs[i + 2]! === 62) {
         put(slot, CMP, SPACESHIP_ID, i, i + 3);
         count++;
         i += 3;
