@@ -922,23 +922,23 @@ const VALUE_SCAN_TEXT = [
 /** Names whose call starts a rule of the whole value's scan: time delays, nested database functions. */
 const CALLS_SCANNED = new Set([...TIME_FUNCTIONS, ...RISKY_FUNCTIONS]);
 /** Verbs of {@link statementAt}. */
-const VERBS = new Set(['select', 'insert', 'replace', 'update', 'delete', 'load', 'if', 'drop', 'create', 'alter', 'truncate', 'rename', 'exec', 'execute', 'declare', 'shutdown', 'waitfor', 'set', 'grant', 'begin']);
+const VERBS: ReadonlySet<Name | ''> = new Set<Name>(['select', 'insert', 'replace', 'update', 'delete', 'load', 'if', 'drop', 'create', 'alter', 'truncate', 'rename', 'exec', 'execute', 'declare', 'shutdown', 'waitfor', 'set', 'grant', 'begin']);
 /** After `(` or `;`: a comment (whitespace to SQL) or a literal hide what the next token is; taken as anything. */
 const HIDDEN_NEXT = new Set([47 /* / */, 42 /* * */, 45 /* - */, 35 /* # */, 39 /* ' */, 34 /* " */, 96 /* ` */]);
 
-/** Index of the first character from `i` on that is not a SQL space. */
-function skipSpaces(s: string, i: number): number {
-  while (i < s.length && isSpace(s.charCodeAt(i))) i++;
+/** Index of the first character from `i` on that is not a SQL space (`n`: the value's length; characters in {@link chars}). */
+function skipSpaces(n: number, i: number): number {
+  while (i < n && isSpace(chars[i]!)) i++;
   return i;
 }
 
-/** The name that starts at `i` as the tokeniser reads it (`''` when none does). */
-function nameAt(s: string, i: number): string {
-  const c = s.charCodeAt(i);
+/** The {@link Name} that the name starting at `i` spells as the tokeniser reads it (`''` when none, or no name starts there). */
+function nameAt(n: number, i: number): Name | '' {
+  const c = chars[i]!;
   if (!isWordStart(c) || c === 160 || c === 64) return '';
   let j = i + 1;
-  while (j < s.length && isWordChar(s.charCodeAt(j)) && s.charCodeAt(j) !== 64) j++;
-  return s.slice(i, s.charCodeAt(j - 1) === 46 ? j - 1 : j);
+  while (j < n && isWordChar(chars[j]!) && chars[j] !== 64) j++;
+  return NAMES[nameId(i, chars[j - 1] === 46 ? j - 1 : j)]!;
 }
 
 /**
@@ -974,15 +974,15 @@ function valueScanMayReport(s: string): boolean {
   for (let x = 0; x < count; x++) if (kind(x) === LOGIC) return true;
   for (const text of VALUE_SCAN_TEXT) if (s.includes(text)) return true;
   for (let p = s.indexOf('('); p !== -1; p = s.indexOf('(', p + 1)) {
-    const next = skipSpaces(s, p + 1);
-    if (HIDDEN_NEXT.has(s.charCodeAt(next)) || nameAt(s, next) === 'select') return true;
+    const next = skipSpaces(s.length, p + 1);
+    if (HIDDEN_NEXT.has(chars[next]!) || nameAt(s.length, next) === 'select') return true;
     let before = p;
     while (before > 0 && isSpace(s.charCodeAt(before - 1))) before--;
     if (scannedCallBefore(s, before)) return true;
   }
   for (let p = s.indexOf(';'); p !== -1; p = s.indexOf(';', p + 1)) {
-    const next = skipSpaces(s, p + 1);
-    if (HIDDEN_NEXT.has(s.charCodeAt(next)) || VERBS.has(nameAt(s, next))) return true;
+    const next = skipSpaces(s.length, p + 1);
+    if (HIDDEN_NEXT.has(chars[next]!) || VERBS.has(nameAt(s.length, next))) return true;
   }
   return false;
 }
