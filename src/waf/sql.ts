@@ -248,7 +248,7 @@ function callFlags(name: string): number {
  * tokeniser looks for (it reads at most 2 past the end).
  */
 let chars = new Uint16Array(0);
-/** The array kept across calls, for values of up to 16K characters; longer ones get one of their own, let go after. */
+/** The array kept across calls, for values of up to 16K characters; a longer one gets an array of its own (held until the next call). */
 const KEPT_CHARS = new Uint16Array((1 << 14) + 4);
 const KEPT_BYTES = Buffer.from(KEPT_CHARS.buffer, KEPT_CHARS.byteOffset, KEPT_CHARS.byteLength);
 
