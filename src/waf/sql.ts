@@ -921,6 +921,12 @@ const VALUE_SCAN_TEXT = [
   'file', // into outfile, into dumpfile
   '_user', // current_user, session_user, system_user: functions without parentheses
 ];
+/**
+ * A quote-like character (see detectSql) or any {@link VALUE_SCAN_TEXT}, in one pattern: prose has
+ * none, and one search for all costs about what the search for quote-like characters alone did
+ * (PET_NOTES: 0.45 µs, then 0.8 µs for the texts one by one).
+ */
+const QUOTE_LIKE_OR_SCAN_TEXT = new RegExp(`${QUOTE_LIKE.source}|${VALUE_SCAN_TEXT.join('|')}`); // no text has a character special in a pattern
 /** Names whose call starts a rule of the whole value's scan: time delays, nested database functions. */
 const CALLS_SCANNED = new Set([...TIME_FUNCTIONS, ...RISKY_FUNCTIONS]);
 /** Verbs of {@link statementAt}. */
@@ -967,14 +973,15 @@ function scannedCallBefore(s: string, end: number): boolean {
  * at the start), and the text has none of what its other rules need (a tautology's `=`, UNION,
  * WAITFOR, CASE, EXEC, INTO OUTFILE, `@@`, `::`, a time-delay or database function called, a
  * statement after `;`, a sub-select after `(`). Each condition is looser than its rule. Prose
- * passes, and then only the quote contexts are tokenised, not the whole value.
+ * passes, and then only the quote contexts are tokenised, not the whole value. `noScanText`: `s`
+ * is known to have none of {@link VALUE_SCAN_TEXT}.
  */
-function valueScanMayReport(s: string): boolean {
+function valueScanMayReport(s: string, noScanText: boolean): boolean {
   const count = tokenize(s, 0, 4, STREAMS, 0);
   readStream(s, STREAMS, count);
   if (count > 0 && (!isPlain(0) || val(0) === 'if')) return true;
   for (let x = 0; x < count; x++) if (kind(x) === LOGIC) return true;
-  for (const text of VALUE_SCAN_TEXT) if (s.includes(text)) return true;
+  if (!noScanText) for (const text of VALUE_SCAN_TEXT) if (s.includes(text)) return true;
   for (let p = s.indexOf('('); p !== -1; p = s.indexOf('(', p + 1)) {
     const next = skipSpaces(s.length, p + 1);
     if (HIDDEN_NEXT.has(chars[next]!) || nameAt(s.length, next) === 'select') return true;
@@ -997,13 +1004,15 @@ function valueScanMayReport(s: string): boolean {
  */
 export function detectSql(value: string, report: Report): void {
   // Typographic and modifier apostrophes become `'` in databases that convert to a narrower charset.
-  const lower = QUOTE_LIKE.test(value) ? value.replace(QUOTE_LIKE_ALL, "'") : value;
+  // None of either in `value` (the texts have no quote): prose passes both tests with one search.
+  const plain = !QUOTE_LIKE_OR_SCAN_TEXT.test(value);
+  const lower = !plain && QUOTE_LIKE.test(value) ? value.replace(QUOTE_LIKE_ALL, "'") : value;
   loadChars(lower);
   const paren = lower.indexOf(')');
   // `)` breakouts from numeric sub-expressions: `1) or (1=1`.
   const parenStart = paren !== -1 && paren < 24 ? paren + 1 : -1;
   // The whole value's stream is needed when its scan can report, and reused by the `)` context.
-  const wholeNeeded = parenStart !== -1 || valueScanMayReport(lower);
+  const wholeNeeded = parenStart !== -1 || valueScanMayReport(lower, plain);
   const valueStart = lower.length - lower.trimStart().length;
   // Each quote tried as the point where the input leaves a literal: stream x starts after the x-th, TRY_CLOSER[x] is its closer (see scan).
   let tries = 0;
