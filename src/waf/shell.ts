@@ -6,7 +6,7 @@
  * what follows looks like arguments (`-l`, `/path`) or nothing at all.
  */
 import type { Report } from './rules.js';
-import { isRegexSpace, isRegexWord, spacesBack, wordBeforeIn, WordSet } from './sites.js';
+import { isRegexSpace, isRegexWord, spacesBack, wordBeforeIn, WordSet, type Words } from './sites.js';
 
 /** Commands that are not everyday words: their appearance after a separator is enough. */
 const DISTINCT = new Set([
@@ -158,14 +158,16 @@ const WINDOWS_CALLS = new WordSet(['iex', 'downloadstring']);
 /**
  * False when the first word of the segment `s[from, to)` cannot be a known command, read as
  * commandAt reads it: a word without `=` (no assignment before it) or `/` (no path) is its own
- * command name.
+ * command name. A word with a quote may be one too, read in a value whose quotes between letters
+ * are still to be dropped (see {@link quiet}).
  */
 function mayInvoke(s: string, from: number, to: number): boolean {
   let i = from;
   while (i < to && (isRegexSpace(s.charCodeAt(i)) || s.charCodeAt(i) === 40 /* ( */)) i++;
   let j = i;
   while (j < to && !isRegexSpace(s.charCodeAt(j))) {
-    if (s.charCodeAt(j) === 61 /* = */ || s.charCodeAt(j) === 47 /* / */) return true;
+    const c = s.charCodeAt(j);
+    if (c === 61 /* = */ || c === 47 /* / */ || c === 39 || c === 34) return true;
     j++;
   }
   if (i === to || !isLetter(s.charCodeAt(i))) return false;
@@ -174,6 +176,27 @@ function mayInvoke(s: string, from: number, to: number): boolean {
   while (e < j && (isRegexWord(s.charCodeAt(e)) || s.charCodeAt(e) === 46 || s.charCodeAt(e) === 43 || s.charCodeAt(e) === 45)) e++;
   // The command is the name without `.exe`; only a word of a command's shape is copied out and looked up.
   return COMMANDS.hasAt(s, i, e - i >= 4 && s.startsWith('.exe', e - 4) ? e - 4 : e);
+}
+
+/** A word and option flags first in a segment: `perf --version`, `x -la`. */
+const OPTIONS_AFTER_WORD = /^\s*[a-z][\w.-]{1,30}\s+(?:--[a-z][\w-]+|-[a-z]{1,3})(?:\s|=|$)/;
+
+/**
+ * False when OPTIONS_AFTER_WORD cannot match the segment `s[from, to)`: its first word (the whole
+ * run of `[\w.-]`, as `\s+` must follow it) is not followed by spaces and a `-`. Read in place: most
+ * segments of prose fail at their first word, without being copied out. Quotes are read as part of
+ * the word: in a value whose quotes between letters are still to be dropped (see {@link quiet}),
+ * the word may go on after one.
+ */
+function mayTakeOption(s: string, from: number, to: number): boolean {
+  let i = from;
+  while (i < to && isRegexSpace(s.charCodeAt(i))) i++;
+  if (i === to || !isLetter(s.charCodeAt(i))) return false;
+  let e = i + 1;
+  for (let c = s.charCodeAt(e); e < to && (isRegexWord(c) || c === 46 || c === 45 || c === 39 || c === 34); c = s.charCodeAt(++e));
+  let k = e;
+  while (k < to && isRegexSpace(s.charCodeAt(k))) k++;
+  return k > e && k < to && s.charCodeAt(k) === 45 /* - */;
 }
 
 /**
@@ -235,6 +258,55 @@ function invocation(seg: string): boolean {
 }
 
 /**
+ * Calls `visit` with the bounds of the 2nd to the 64th pieces of `s` split at its cuts (see
+ * {@link Cuts}), the segments that follow a separator, until it returns true; true then.
+ */
+function someSegment(s: string, visit: (from: number, to: number) => boolean): boolean {
+  const cuts = new Cuts(s);
+  for (let i = 1, more = cuts.advance(); more && i < 64; i++) {
+    const from = cuts.end;
+    more = cuts.advance();
+    if (visit(from, more ? cuts.start : s.length)) return true;
+  }
+  return false;
+}
+
+/**
+ * `words`, read in a value whose quotes between letters are still to be dropped: a word that such a
+ * quote joins to the letters before it (`power'shell`) may be one of them.
+ */
+function joinedOrIn(words: WordSet): Words {
+  return {
+    has: (word) => words.has(word),
+    hasAt: (s, b, e) => ((s.charCodeAt(b - 1) === 39 || s.charCodeAt(b - 1) === 34) && quoteInWord(s, b - 1)) || words.hasAt(s, b, e),
+  };
+}
+const WINDOWS_DASHED_JOINED = joinedOrIn(WINDOWS_DASHED);
+const WINDOWS_CALLS_JOINED = joinedOrIn(WINDOWS_CALLS);
+
+/**
+ * True when detectShell has nothing to report on `lower`, a value without `$` or `\` whose quotes
+ * are `quotes`: read in `lower` itself, without undoing its quoting, the copy that most prose (an
+ * apostrophe: `o'brien`) would need.
+ *
+ * Why `lower` answers for the unshelled value: without `$`, `\`, `{` or a doubled quote, unshell
+ * only drops the quotes between letters. Without a letter between quotes, cmd-obfuscation's pattern
+ * cannot match; without `/` or `%`, neither can SHELL_PATH nor WINDOWS_EXEC but after a dashed word
+ * or a call. A dropped quote is no cut, and none is dropped next to one, so the segments are the
+ * same; each word is the word at the same place in `lower`, unless a dropped quote is in it: the
+ * first word of a segment is then read as a command by mayInvoke and mayTakeOption, the word before
+ * `-` or `(` as a Windows word by {@link joinedOrIn}.
+ */
+function quiet(lower: string, quotes: readonly number[]): boolean {
+  if (doubledQuote(lower, quotes) || quotedLetter(lower, quotes) || lower.includes('{') || lower.includes('/') || lower.includes('%')) return false;
+  return (
+    !someSegment(lower, (from, to) => mayInvoke(lower, from, to) || mayTakeOption(lower, from, to)) &&
+    !wordBeforeIn(lower, '-', true, WINDOWS_DASHED_JOINED) &&
+    !wordBeforeIn(lower, '(', true, WINDOWS_CALLS_JOINED)
+  );
+}
+
+/**
  * Where WINDOWS_EXEC can match: `%comspec%`, `cmd /c`, a dashed word (`powershell -`, `invoke-`,
  * `new-object`), `iex(`. `slash`: whether `s` has a `/` (already known to the caller).
  */
@@ -252,24 +324,22 @@ export function detectShell(lower: string, report: Report): void {
   const dollar = lower.includes('$');
   const backslash = lower.includes('\\');
   const quotes = quotesOf(lower);
+  if (!dollar && !backslash && quiet(lower, quotes)) return;
   const s = unshell(lower, dollar, backslash, quotes);
   if (s !== lower && (dollar || backslash || quotedLetter(lower, quotes)) && /\$\{ifs|\$ifs|\$@|['"][a-z]['"]|\\[a-z]/.test(lower)) report('cmd-obfuscation');
   // Segments after separators: ; | || & && newline, and the inside of $( … ) and ` … `: the 2nd to
   // the 64th piece of the value split at its cuts (see Cuts).
-  const cuts = new Cuts(s);
-  /** The first `-` not before the segment under inspection (-1: none left). */
-  let dash = s.indexOf('-');
-  for (let i = 1, more = cuts.advance(); more && i < 64; i++) {
-    const from = cuts.end;
-    more = cuts.advance();
-    const to = more ? cuts.start : s.length;
-    if (dash !== -1 && dash < from) dash = s.indexOf('-', from);
-    // Any word run with option flags after a separator (`;perf --version`) is a command line too: it needs a `-`.
-    if ((mayInvoke(s, from, to) && invocation(s.slice(from, to))) || (dash !== -1 && dash < to && /^\s*[a-z][\w.-]{1,30}\s+(?:--[a-z][\w-]+|-[a-z]{1,3})(?:\s|=|$)/.test(s.slice(from, to)))) {
-      const part = s.slice(from, to);
-      report(/\$\(|`/.test(s) && (s.includes('$(' + part) || s.includes('`' + part)) ? 'cmd-substitution' : 'cmd-chained-command');
-      break;
-    }
+  let from = 0;
+  let to = 0;
+  // Any word run with option flags after a separator (`;perf --version`) is a command line too.
+  const chained = someSegment(s, (b, e) => {
+    from = b;
+    to = e;
+    return (mayInvoke(s, b, e) && invocation(s.slice(b, e))) || (mayTakeOption(s, b, e) && OPTIONS_AFTER_WORD.test(s.slice(b, e)));
+  });
+  if (chained) {
+    const part = s.slice(from, to);
+    report(/\$\(|`/.test(s) && (s.includes('$(' + part) || s.includes('`' + part)) ? 'cmd-substitution' : 'cmd-chained-command');
   }
   // SHELL_PATH needs `bin/`, so a `/` first: prose seldom has one, and a one-character search is the cheaper.
   const slash = s.includes('/');
