@@ -258,17 +258,28 @@ function invocation(seg: string): boolean {
 }
 
 /**
- * Calls `visit` with the bounds of the 2nd to the 64th pieces of `s` split at its cuts (see
- * {@link Cuts}), the segments that follow a separator, until it returns true; true then.
+ * The first segment of `s` after a separator (the 2nd to the 64th pieces of `s` split at its cuts,
+ * see {@link Cuts}) that may run a command: its first word may be a command (mayInvoke), or may be
+ * followed by option flags (a `-` in the segment, then mayTakeOption). With `confirmed`, the first
+ * that does: invocation or OPTIONS_AFTER_WORD agrees. Undefined when there is none.
  */
-function someSegment(s: string, visit: (from: number, to: number) => boolean): boolean {
+function commandSegment(s: string, confirmed: boolean): string | undefined {
   const cuts = new Cuts(s);
+  /** The first `-` not before the segment under inspection (-1: none left): most segments have none, and one search answers for all. */
+  let dash = s.indexOf('-');
   for (let i = 1, more = cuts.advance(); more && i < 64; i++) {
     const from = cuts.end;
     more = cuts.advance();
-    if (visit(from, more ? cuts.start : s.length)) return true;
+    const to = more ? cuts.start : s.length;
+    if (dash !== -1 && dash < from) dash = s.indexOf('-', from);
+    if (
+      (mayInvoke(s, from, to) && (!confirmed || invocation(s.slice(from, to)))) ||
+      (dash !== -1 && dash < to && mayTakeOption(s, from, to) && (!confirmed || OPTIONS_AFTER_WORD.test(s.slice(from, to))))
+    ) {
+      return s.slice(from, to);
+    }
   }
-  return false;
+  return undefined;
 }
 
 /**
@@ -300,7 +311,7 @@ const WINDOWS_CALLS_JOINED = joinedOrIn(WINDOWS_CALLS);
 function quiet(lower: string, quotes: readonly number[]): boolean {
   if (doubledQuote(lower, quotes) || quotedLetter(lower, quotes) || lower.includes('{') || lower.includes('/') || lower.includes('%')) return false;
   return (
-    !someSegment(lower, (from, to) => mayInvoke(lower, from, to) || mayTakeOption(lower, from, to)) &&
+    commandSegment(lower, false) === undefined &&
     !wordBeforeIn(lower, '-', true, WINDOWS_DASHED_JOINED) &&
     !wordBeforeIn(lower, '(', true, WINDOWS_CALLS_JOINED)
   );
@@ -327,20 +338,10 @@ export function detectShell(lower: string, report: Report): void {
   if (!dollar && !backslash && quiet(lower, quotes)) return;
   const s = unshell(lower, dollar, backslash, quotes);
   if (s !== lower && (dollar || backslash || quotedLetter(lower, quotes)) && /\$\{ifs|\$ifs|\$@|['"][a-z]['"]|\\[a-z]/.test(lower)) report('cmd-obfuscation');
-  // Segments after separators: ; | || & && newline, and the inside of $( … ) and ` … `: the 2nd to
-  // the 64th piece of the value split at its cuts (see Cuts).
-  let from = 0;
-  let to = 0;
-  // Any word run with option flags after a separator (`;perf --version`) is a command line too.
-  const chained = someSegment(s, (b, e) => {
-    from = b;
-    to = e;
-    return (mayInvoke(s, b, e) && invocation(s.slice(b, e))) || (mayTakeOption(s, b, e) && OPTIONS_AFTER_WORD.test(s.slice(b, e)));
-  });
-  if (chained) {
-    const part = s.slice(from, to);
-    report(/\$\(|`/.test(s) && (s.includes('$(' + part) || s.includes('`' + part)) ? 'cmd-substitution' : 'cmd-chained-command');
-  }
+  // Segments after separators: ; | || & && newline, and the inside of $( … ) and ` … `. Any word
+  // run with option flags after a separator (`;perf --version`) is a command line too.
+  const part = commandSegment(s, true);
+  if (part !== undefined) report(/\$\(|`/.test(s) && (s.includes('$(' + part) || s.includes('`' + part)) ? 'cmd-substitution' : 'cmd-chained-command');
   // SHELL_PATH needs `bin/`, so a `/` first: prose seldom has one, and a one-character search is the cheaper.
   const slash = s.includes('/');
   const m = slash && s.includes('bin/') ? SHELL_PATH.exec(s) : null;
