@@ -6,7 +6,7 @@
  * what follows looks like arguments (`-l`, `/path`) or nothing at all.
  */
 import type { Report } from './rules.js';
-import { isRegexSpace, isRegexWord, spacesBack, wordBeforeIn, WordSet, type Words } from './sites.js';
+import { isRegexSpace, isRegexWord, siteWords, sitesIn, spacesBack, spacesForward, wordBeforeIn, wordForward, WordSet } from './sites.js';
 
 /** Commands that are not everyday words: their appearance after a separator is enough. */
 const DISTINCT = new Set([
@@ -63,9 +63,27 @@ function quotesOf(s: string): number[] {
   return out;
 }
 
-/** `''` or `""` in the string whose quotes are `quotes`: `s.includes("''") || s.includes('""')` without two more searches. */
-function doubledQuote(s: string, quotes: readonly number[]): boolean {
-  for (const p of quotes) if (s.charCodeAt(p + 1) === s.charCodeAt(p)) return true;
+/** `[a-z0-9/.]`: what the backslash pass of unshell needs on either side of what it removes. */
+function isPathChar(c: number): boolean {
+  return isLetter(c) || (c >= 48 && c <= 57) || c === 47 || c === 46;
+}
+
+/**
+ * `''` or `""` between two of `[a-z0-9/.]` in the string whose quotes are `quotes`: where the
+ * backslash pass of unshell can remove a pair of quotes. Prose and code quote empty strings
+ * (`!== ""`) after a space or `=`, where it removes nothing.
+ */
+function pairInWord(s: string, quotes: readonly number[]): boolean {
+  for (const p of quotes) if (s.charCodeAt(p + 1) === s.charCodeAt(p) && isPathChar(s.charCodeAt(p - 1)) && isPathChar(s.charCodeAt(p + 2))) return true;
+  return false;
+}
+
+/** A `{` before a character of `[\w./-]`: where the brace pass of unshell can match (`{cat,/etc/passwd}`; a block `{ … }` is not). */
+function braceList(s: string): boolean {
+  for (let p = s.indexOf('{'); p !== -1; p = s.indexOf('{', p + 1)) {
+    const c = s.charCodeAt(p + 1);
+    if (isRegexWord(c) || c === 46 || c === 47 || c === 45) return true;
+  }
   return false;
 }
 
@@ -152,8 +170,9 @@ class Cuts {
   }
 }
 const WINDOWS_DASHED = new WordSet(['powershell', 'exe', 'pwsh', 'invoke', 'start', 'new']);
-const WINDOWS_SLASHED = new WordSet(['cmd', 'exe']);
-const WINDOWS_CALLS = new WordSet(['iex', 'downloadstring']);
+const WINDOWS_SLASHED_WORDS = ['cmd', 'exe'];
+const WINDOWS_SLASHED = new WordSet(WINDOWS_SLASHED_WORDS);
+const WINDOWS_CALLS = siteWords('call', ['iex', 'downloadstring']);
 
 /**
  * False when the first word of the segment `s[from, to)` cannot be a known command, read as
@@ -212,13 +231,13 @@ function unshell(input: string, dollar: boolean, backslash: boolean, quotes: rea
     if (s !== input) q = quotesOf(s);
   }
   // The `$` pass removes no backslash (its patterns have none), so `backslash` still holds for `s`.
-  if (backslash || doubledQuote(s, q)) {
+  if (backslash || pairInWord(s, q)) {
     const t = s.replace(/([a-z0-9/.])(?:''|""|\\(?=[a-z/]))(?=[a-z0-9/.])/g, '$1');
     if (t !== s) q = quotesOf(t);
     s = t;
   }
   s = dropQuotesInWords(s, q);
-  if (s.includes('{')) s = s.replace(/\{([\w./-]+),([^{}\s]{1,200})\}/g, '$1 $2');
+  if (braceList(s)) s = s.replace(/\{([\w./-]+),([^{}\s]{1,200})\}/g, '$1 $2');
   return s;
 }
 
@@ -282,38 +301,44 @@ function commandSegment(s: string, confirmed: boolean): string | undefined {
   return undefined;
 }
 
+/** The words before a `/` of SHELL_PATH (`/bin/`, `/usr/sbin/`) and of WINDOWS_EXEC (`cmd /c`, `cmd.exe /c`). */
+const SLASHED = new WordSet(['bin', 'sbin', ...WINDOWS_SLASHED_WORDS]);
+
 /**
- * `words`, read in a value whose quotes between letters are still to be dropped: a word that such a
- * quote joins to the letters before it (`power'shell`) may be one of them.
+ * True when a quote between letters, of the quotes `quotes` of `s`, joins letters before it to a
+ * word that ends before a `/`, `-` or `(` (spaces allowed): `power'shell -`. Dropped, it would make
+ * that word another than the word there in `s`.
  */
-function joinedOrIn(words: WordSet): Words {
-  return {
-    has: (word) => words.has(word),
-    hasAt: (s, b, e) => ((s.charCodeAt(b - 1) === 39 || s.charCodeAt(b - 1) === 34) && quoteInWord(s, b - 1)) || words.hasAt(s, b, e),
-  };
+function joinsWordBeforeSite(s: string, quotes: readonly number[]): boolean {
+  for (const p of quotes) {
+    if (!quoteInWord(s, p)) continue;
+    const c = s.charCodeAt(spacesForward(s, wordForward(s, p + 1)));
+    if (c === 47 /* / */ || c === 45 /* - */ || c === 40 /* ( */) return true;
+  }
+  return false;
 }
-const WINDOWS_DASHED_JOINED = joinedOrIn(WINDOWS_DASHED);
-const WINDOWS_CALLS_JOINED = joinedOrIn(WINDOWS_CALLS);
 
 /**
  * True when detectShell has nothing to report on `lower`, a value without `$` or `\` whose quotes
  * are `quotes`: read in `lower` itself, without undoing its quoting, the copy that most prose (an
- * apostrophe: `o'brien`) would need.
+ * apostrophe: `o'brien`) would need, nor the passes of unshell over the whole value.
  *
- * Why `lower` answers for the unshelled value: without `$`, `\`, `{` or a doubled quote, unshell
- * only drops the quotes between letters. Without a letter between quotes, cmd-obfuscation's pattern
- * cannot match; without `/` or `%`, neither can SHELL_PATH nor WINDOWS_EXEC but after a dashed word
- * or a call. A dropped quote is no cut, and none is dropped next to one, so the segments are the
- * same; each word is the word at the same place in `lower`, unless a dropped quote is in it: the
- * first word of a segment is then read as a command by mayInvoke and mayTakeOption, the word before
- * `-` or `(` as a Windows word by {@link joinedOrIn}.
+ * Why `lower` answers for the unshelled value: without `$`, `\`, a pair of quotes in a word
+ * ({@link pairInWord}) or a brace list, unshell only drops the quotes between letters. Without a
+ * letter between quotes, cmd-obfuscation's pattern cannot match; without `%`, SHELL_PATH and
+ * WINDOWS_EXEC need a word before `/`, `-` or `(`. A dropped quote is no cut, and none is dropped
+ * next to one, so the segments are the same; each word is the word at the same place in `lower`,
+ * unless a dropped quote is in it: the first word of a segment is then read as a command by
+ * mayInvoke and mayTakeOption, and a word before `/`, `-` or `(` is ruled out by
+ * {@link joinsWordBeforeSite}. The callees are those of every detector's call sites (sites.ts).
  */
 function quiet(lower: string, quotes: readonly number[]): boolean {
-  if (doubledQuote(lower, quotes) || quotedLetter(lower, quotes) || lower.includes('{') || lower.includes('/') || lower.includes('%')) return false;
+  if (pairInWord(lower, quotes) || quotedLetter(lower, quotes) || braceList(lower) || lower.includes('%') || joinsWordBeforeSite(lower, quotes)) return false;
   return (
     commandSegment(lower, false) === undefined &&
-    !wordBeforeIn(lower, '-', true, WINDOWS_DASHED_JOINED) &&
-    !wordBeforeIn(lower, '(', true, WINDOWS_CALLS_JOINED)
+    !wordBeforeIn(lower, '/', true, SLASHED) &&
+    !wordBeforeIn(lower, '-', true, WINDOWS_DASHED) &&
+    !sitesIn(lower, WINDOWS_CALLS)
   );
 }
 

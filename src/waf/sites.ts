@@ -38,6 +38,20 @@ export function spacesBack(s: string, end: number): number {
   return e;
 }
 
+/** Where the run of `\s` that starts at `start` ends (exclusive). */
+export function spacesForward(s: string, start: number): number {
+  let e = start;
+  while (e < s.length && isRegexSpace(s.charCodeAt(e))) e++;
+  return e;
+}
+
+/** Where the run of `\w` that starts at `start` ends (exclusive). */
+export function wordForward(s: string, start: number): number {
+  let e = start;
+  while (e < s.length && isRegexWord(s.charCodeAt(e))) e++;
+  return e;
+}
+
 /** Where the run of `\w` that ends at `end` (exclusive) starts. */
 function wordBack(s: string, end: number): number {
   let b = end;
@@ -235,10 +249,8 @@ function readSites(s: string, kind: SiteKind): void {
       let b: number;
       let e: number;
       if (after) {
-        b = p + 1;
-        if (gap) while (b < s.length && isRegexSpace(s.charCodeAt(b))) b++;
-        e = b;
-        while (e < s.length && isRegexWord(s.charCodeAt(e))) e++;
+        b = gap ? spacesForward(s, p + 1) : p + 1;
+        e = wordForward(s, b);
       } else {
         e = gap ? spacesBack(s, p) : p;
         b = wordBack(s, e);
