@@ -333,9 +333,14 @@ function joinsWordBeforeSite(s: string, quotes: readonly number[]): boolean {
  * {@link joinsWordBeforeSite}. The callees are those of every detector's call sites (sites.ts).
  */
 function quiet(lower: string, quotes: readonly number[]): boolean {
-  if (pairInWord(lower, quotes) || quotedLetter(lower, quotes) || braceList(lower) || lower.includes('%') || joinsWordBeforeSite(lower, quotes)) return false;
+  // A command after a separator first: the likeliest find in an attack.
   return (
     commandSegment(lower, false) === undefined &&
+    !pairInWord(lower, quotes) &&
+    !quotedLetter(lower, quotes) &&
+    !braceList(lower) &&
+    !lower.includes('%') &&
+    !joinsWordBeforeSite(lower, quotes) &&
     !wordBeforeIn(lower, '/', true, SLASHED) &&
     !wordBeforeIn(lower, '-', true, WINDOWS_DASHED) &&
     !sitesIn(lower, WINDOWS_CALLS)
