@@ -219,7 +219,8 @@ export function siteWords(kind: SiteKind, words: readonly string[], affixes: { r
   const prefixes = affixes.prefixes ?? [];
   const suffixes = affixes.suffixes ?? [];
   const has = (w: string): boolean => exact.has(w) || prefixes.some((x) => w.startsWith(x)) || suffixes.some((x) => w.endsWith(x));
-  return { kind, slot: SITES[kind].slot, bit, has, hasAt: (s, b, e) => has(s.slice(b, e)) };
+  // In place, the word is compared as at a site: by its shape and edges before any copy.
+  return { kind, slot: SITES[kind].slot, bit, has, hasAt: (s, b, e) => b < e && (m.bitsOf(s, b, e) & bit) !== 0 };
 }
 
 /** How the sites of one kind are read: its {@link Site} and its matcher. */
