@@ -3,7 +3,7 @@
  * CR/LF header injection and code injection into interpreters (PHP, Java, Node.js, Python).
  */
 import type { Report } from './rules.js';
-import { firstNonSpace, siteWords, sitesIn, textBefore } from './sites.js';
+import { firstNonSpace, siteWords, sitesIn, spacesForward, textBefore } from './sites.js';
 
 /** A filter closed and another opened: `*)(uid=*`, `admin)(|(password=*`, `)(&(objectclass=*`. */
 const LDAP_REOPEN = /\)\s*\(\s*\(?\s*[|&!]?\s*\(?\s*[a-z][\w.;-]*\s*[~<>]?=/;
@@ -35,7 +35,7 @@ const PYTHON = /\b__import__\s*\(|\bos\s*\.\s*(?:system|popen|exec\w*|spawn\w*)\
  * site are searched from a rarer letter (`builder` for `processbuilder`): a search costs more the
  * more often its first letter occurs.
  */
-const MONGO_JS_CALLS = siteWords('call', ['sleep', 'keys']);
+const MONGO_JS_CALLS = siteWords('call', ['sleep', 'keys', 'function']);
 const THIS = siteWords('object', ['this']);
 const RETURN = siteWords('statement', ['return']);
 const PHP_CALLS = siteWords(
@@ -59,8 +59,14 @@ const PYTHON_CALLS = siteWords('call', ['compile', 'exec']);
 const PYTHON_OBJECTS = siteWords('object', ['os', 'subprocess', 'pickle', 'builtins']);
 const CONSTRUCTOR = siteWords('object', ['constructor']);
 
+/** `{` then `return` (spaces allowed): the `{` of `[;{]\s*return` (RETURN reads the `;`). */
+function braceReturn(lower: string): boolean {
+  for (let p = lower.indexOf('{'); p !== -1; p = lower.indexOf('{', p + 1)) if (lower.startsWith('return', spacesForward(lower, p + 1))) return true;
+  return false;
+}
+
 function mongoJsSite(lower: string): boolean {
-  return lower.includes('{') || lower.includes('|') || sitesIn(lower, MONGO_JS_CALLS) || sitesIn(lower, THIS) || sitesIn(lower, RETURN);
+  return lower.includes('||') || sitesIn(lower, MONGO_JS_CALLS) || sitesIn(lower, THIS) || sitesIn(lower, RETURN) || braceReturn(lower);
 }
 
 function javaSite(lower: string): boolean {
@@ -79,10 +85,16 @@ function pythonSite(lower: string, underscore: boolean): boolean {
 /** LDAP filter injection. */
 export function detectLdap(lower: string, report: Report): void {
   if (!lower.includes(')')) return;
-  // Every alternative needs an `=`, except a value that starts with `)` or `*)`.
+  // Every alternative needs an `=`, except a value that starts with `)` or `*)`; with an `=`, LDAP_REOPEN
+  // needs `)(`, and LDAP_LEADING `(|` or `(&` (spaces allowed), which code (`) {`, `a && b`) seldom has.
   const eq = lower.includes('=');
   const first = firstNonSpace(lower);
-  if ((eq && LDAP_REOPEN.test(lower)) || ((eq || first === 41 /* ) */ || first === 42 /* * */) && LDAP_LEADING.test(lower))) report('ldap-filter-injection');
+  if (
+    (eq && textBefore(lower, '(', true, ')') && LDAP_REOPEN.test(lower)) ||
+    ((first === 41 /* ) */ || first === 42 /* * */ || (eq && (textBefore(lower, '|', true, '(') || textBefore(lower, '&', true, '(')))) && LDAP_LEADING.test(lower))
+  ) {
+    report('ldap-filter-injection');
+  }
 }
 
 /** NoSQL operators in values (`{"$ne": 1}` as text, `[$ne]`) and `$where` JavaScript. */

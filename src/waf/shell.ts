@@ -6,7 +6,7 @@
  * what follows looks like arguments (`-l`, `/path`) or nothing at all.
  */
 import type { Report } from './rules.js';
-import { isRegexSpace, isRegexWord, spacesBack, wordBeforeIn, WordSet } from './sites.js';
+import { isRegexSpace, isRegexWord, siteWords, sitesIn, spacesBack, spacesForward, wordBeforeIn, wordForward, WordSet } from './sites.js';
 
 /** Commands that are not everyday words: their appearance after a separator is enough. */
 const DISTINCT = new Set([
@@ -63,9 +63,27 @@ function quotesOf(s: string): number[] {
   return out;
 }
 
-/** `''` or `""` in the string whose quotes are `quotes`: `s.includes("''") || s.includes('""')` without two more searches. */
-function doubledQuote(s: string, quotes: readonly number[]): boolean {
-  for (const p of quotes) if (s.charCodeAt(p + 1) === s.charCodeAt(p)) return true;
+/** `[a-z0-9/.]`: what the backslash pass of unshell needs on either side of what it removes. */
+function isPathChar(c: number): boolean {
+  return isLetter(c) || (c >= 48 && c <= 57) || c === 47 || c === 46;
+}
+
+/**
+ * `''` or `""` between two of `[a-z0-9/.]` in the string whose quotes are `quotes`: where the
+ * backslash pass of unshell can remove a pair of quotes. Prose and code quote empty strings
+ * (`!== ""`) after a space or `=`, where it removes nothing.
+ */
+function pairInWord(s: string, quotes: readonly number[]): boolean {
+  for (const p of quotes) if (s.charCodeAt(p + 1) === s.charCodeAt(p) && isPathChar(s.charCodeAt(p - 1)) && isPathChar(s.charCodeAt(p + 2))) return true;
+  return false;
+}
+
+/** A `{` before a character of `[\w./-]`: where the brace pass of unshell can match (`{cat,/etc/passwd}`; a block `{ … }` is not). */
+function braceList(s: string): boolean {
+  for (let p = s.indexOf('{'); p !== -1; p = s.indexOf('{', p + 1)) {
+    const c = s.charCodeAt(p + 1);
+    if (isRegexWord(c) || c === 46 || c === 47 || c === 45) return true;
+  }
   return false;
 }
 
@@ -152,20 +170,23 @@ class Cuts {
   }
 }
 const WINDOWS_DASHED = new WordSet(['powershell', 'exe', 'pwsh', 'invoke', 'start', 'new']);
-const WINDOWS_SLASHED = new WordSet(['cmd', 'exe']);
-const WINDOWS_CALLS = new WordSet(['iex', 'downloadstring']);
+const WINDOWS_SLASHED_WORDS = ['cmd', 'exe'];
+const WINDOWS_SLASHED = new WordSet(WINDOWS_SLASHED_WORDS);
+const WINDOWS_CALLS = siteWords('call', ['iex', 'downloadstring']);
 
 /**
  * False when the first word of the segment `s[from, to)` cannot be a known command, read as
  * commandAt reads it: a word without `=` (no assignment before it) or `/` (no path) is its own
- * command name.
+ * command name. A word with a quote may be one too, read in a value whose quotes between letters
+ * are still to be dropped (see {@link quiet}).
  */
 function mayInvoke(s: string, from: number, to: number): boolean {
   let i = from;
   while (i < to && (isRegexSpace(s.charCodeAt(i)) || s.charCodeAt(i) === 40 /* ( */)) i++;
   let j = i;
   while (j < to && !isRegexSpace(s.charCodeAt(j))) {
-    if (s.charCodeAt(j) === 61 /* = */ || s.charCodeAt(j) === 47 /* / */) return true;
+    const c = s.charCodeAt(j);
+    if (c === 61 /* = */ || c === 47 /* / */ || c === 39 || c === 34) return true;
     j++;
   }
   if (i === to || !isLetter(s.charCodeAt(i))) return false;
@@ -174,6 +195,27 @@ function mayInvoke(s: string, from: number, to: number): boolean {
   while (e < j && (isRegexWord(s.charCodeAt(e)) || s.charCodeAt(e) === 46 || s.charCodeAt(e) === 43 || s.charCodeAt(e) === 45)) e++;
   // The command is the name without `.exe`; only a word of a command's shape is copied out and looked up.
   return COMMANDS.hasAt(s, i, e - i >= 4 && s.startsWith('.exe', e - 4) ? e - 4 : e);
+}
+
+/** A word and option flags first in a segment: `perf --version`, `x -la`. */
+const OPTIONS_AFTER_WORD = /^\s*[a-z][\w.-]{1,30}\s+(?:--[a-z][\w-]+|-[a-z]{1,3})(?:\s|=|$)/;
+
+/**
+ * False when OPTIONS_AFTER_WORD cannot match the segment `s[from, to)`: its first word (the whole
+ * run of `[\w.-]`, as `\s+` must follow it) is not followed by spaces and a `-`. Read in place: most
+ * segments of prose fail at their first word, without being copied out. Quotes are read as part of
+ * the word: in a value whose quotes between letters are still to be dropped (see {@link quiet}),
+ * the word may go on after one.
+ */
+function mayTakeOption(s: string, from: number, to: number): boolean {
+  let i = from;
+  while (i < to && isRegexSpace(s.charCodeAt(i))) i++;
+  if (i === to || !isLetter(s.charCodeAt(i))) return false;
+  let e = i + 1;
+  for (let c = s.charCodeAt(e); e < to && (isRegexWord(c) || c === 46 || c === 45 || c === 39 || c === 34); c = s.charCodeAt(++e));
+  let k = e;
+  while (k < to && isRegexSpace(s.charCodeAt(k))) k++;
+  return k > e && k < to && s.charCodeAt(k) === 45 /* - */;
 }
 
 /**
@@ -189,13 +231,13 @@ function unshell(input: string, dollar: boolean, backslash: boolean, quotes: rea
     if (s !== input) q = quotesOf(s);
   }
   // The `$` pass removes no backslash (its patterns have none), so `backslash` still holds for `s`.
-  if (backslash || doubledQuote(s, q)) {
+  if (backslash || pairInWord(s, q)) {
     const t = s.replace(/([a-z0-9/.])(?:''|""|\\(?=[a-z/]))(?=[a-z0-9/.])/g, '$1');
     if (t !== s) q = quotesOf(t);
     s = t;
   }
   s = dropQuotesInWords(s, q);
-  if (s.includes('{')) s = s.replace(/\{([\w./-]+),([^{}\s]{1,200})\}/g, '$1 $2');
+  if (braceList(s)) s = s.replace(/\{([\w./-]+),([^{}\s]{1,200})\}/g, '$1 $2');
   return s;
 }
 
@@ -235,6 +277,77 @@ function invocation(seg: string): boolean {
 }
 
 /**
+ * The first segment of `s` after a separator (the 2nd to the 64th pieces of `s` split at its cuts,
+ * see {@link Cuts}) that may run a command: its first word may be a command (mayInvoke), or may be
+ * followed by option flags (a `-` in the segment, then mayTakeOption). With `confirmed`, the first
+ * that does: invocation or OPTIONS_AFTER_WORD agrees. Undefined when there is none.
+ */
+function commandSegment(s: string, confirmed: boolean): string | undefined {
+  const cuts = new Cuts(s);
+  /** The first `-` not before the segment under inspection (-1: none left): most segments have none, and one search answers for all. */
+  let dash = s.indexOf('-');
+  for (let i = 1, more = cuts.advance(); more && i < 64; i++) {
+    const from = cuts.end;
+    more = cuts.advance();
+    const to = more ? cuts.start : s.length;
+    if (dash !== -1 && dash < from) dash = s.indexOf('-', from);
+    if (
+      (mayInvoke(s, from, to) && (!confirmed || invocation(s.slice(from, to)))) ||
+      (dash !== -1 && dash < to && mayTakeOption(s, from, to) && (!confirmed || OPTIONS_AFTER_WORD.test(s.slice(from, to))))
+    ) {
+      return s.slice(from, to);
+    }
+  }
+  return undefined;
+}
+
+/** The words before a `/` of SHELL_PATH (`/bin/`, `/usr/sbin/`) and of WINDOWS_EXEC (`cmd /c`, `cmd.exe /c`). */
+const SLASHED = new WordSet(['bin', 'sbin', ...WINDOWS_SLASHED_WORDS]);
+
+/**
+ * True when a quote between letters, of the quotes `quotes` of `s`, joins letters before it to a
+ * word that ends before a `/`, `-` or `(` (spaces allowed): `power'shell -`. Dropped, it would make
+ * that word another than the word there in `s`.
+ */
+function joinsWordBeforeSite(s: string, quotes: readonly number[]): boolean {
+  for (const p of quotes) {
+    if (!quoteInWord(s, p)) continue;
+    const c = s.charCodeAt(spacesForward(s, wordForward(s, p + 1)));
+    if (c === 47 /* / */ || c === 45 /* - */ || c === 40 /* ( */) return true;
+  }
+  return false;
+}
+
+/**
+ * True when detectShell has nothing to report on `lower`, a value without `$` or `\` whose quotes
+ * are `quotes`: read in `lower` itself, without undoing its quoting, the copy that most prose (an
+ * apostrophe: `o'brien`) would need, nor the passes of unshell over the whole value.
+ *
+ * Why `lower` answers for the unshelled value: without `$`, `\`, a pair of quotes in a word
+ * ({@link pairInWord}) or a brace list, unshell only drops the quotes between letters. Without a
+ * letter between quotes, cmd-obfuscation's pattern cannot match; without `%`, SHELL_PATH and
+ * WINDOWS_EXEC need a word before `/`, `-` or `(`. A dropped quote is no cut, and none is dropped
+ * next to one, so the segments are the same; each word is the word at the same place in `lower`,
+ * unless a dropped quote is in it: the first word of a segment is then read as a command by
+ * mayInvoke and mayTakeOption, and a word before `/`, `-` or `(` is ruled out by
+ * {@link joinsWordBeforeSite}. The callees are those of every detector's call sites (sites.ts).
+ */
+function quiet(lower: string, quotes: readonly number[]): boolean {
+  // A command after a separator first: the likeliest find in an attack.
+  return (
+    commandSegment(lower, false) === undefined &&
+    !pairInWord(lower, quotes) &&
+    !quotedLetter(lower, quotes) &&
+    !braceList(lower) &&
+    !lower.includes('%') &&
+    !joinsWordBeforeSite(lower, quotes) &&
+    !wordBeforeIn(lower, '/', true, SLASHED) &&
+    !wordBeforeIn(lower, '-', true, WINDOWS_DASHED) &&
+    !sitesIn(lower, WINDOWS_CALLS)
+  );
+}
+
+/**
  * Where WINDOWS_EXEC can match: `%comspec%`, `cmd /c`, a dashed word (`powershell -`, `invoke-`,
  * `new-object`), `iex(`. `slash`: whether `s` has a `/` (already known to the caller).
  */
@@ -252,25 +365,13 @@ export function detectShell(lower: string, report: Report): void {
   const dollar = lower.includes('$');
   const backslash = lower.includes('\\');
   const quotes = quotesOf(lower);
+  if (!dollar && !backslash && quiet(lower, quotes)) return;
   const s = unshell(lower, dollar, backslash, quotes);
   if (s !== lower && (dollar || backslash || quotedLetter(lower, quotes)) && /\$\{ifs|\$ifs|\$@|['"][a-z]['"]|\\[a-z]/.test(lower)) report('cmd-obfuscation');
-  // Segments after separators: ; | || & && newline, and the inside of $( … ) and ` … `: the 2nd to
-  // the 64th piece of the value split at its cuts (see Cuts).
-  const cuts = new Cuts(s);
-  /** The first `-` not before the segment under inspection (-1: none left). */
-  let dash = s.indexOf('-');
-  for (let i = 1, more = cuts.advance(); more && i < 64; i++) {
-    const from = cuts.end;
-    more = cuts.advance();
-    const to = more ? cuts.start : s.length;
-    if (dash !== -1 && dash < from) dash = s.indexOf('-', from);
-    // Any word run with option flags after a separator (`;perf --version`) is a command line too: it needs a `-`.
-    if ((mayInvoke(s, from, to) && invocation(s.slice(from, to))) || (dash !== -1 && dash < to && /^\s*[a-z][\w.-]{1,30}\s+(?:--[a-z][\w-]+|-[a-z]{1,3})(?:\s|=|$)/.test(s.slice(from, to)))) {
-      const part = s.slice(from, to);
-      report(/\$\(|`/.test(s) && (s.includes('$(' + part) || s.includes('`' + part)) ? 'cmd-substitution' : 'cmd-chained-command');
-      break;
-    }
-  }
+  // Segments after separators: ; | || & && newline, and the inside of $( … ) and ` … `. Any word
+  // run with option flags after a separator (`;perf --version`) is a command line too.
+  const part = commandSegment(s, true);
+  if (part !== undefined) report(/\$\(|`/.test(s) && (s.includes('$(' + part) || s.includes('`' + part)) ? 'cmd-substitution' : 'cmd-chained-command');
   // SHELL_PATH needs `bin/`, so a `/` first: prose seldom has one, and a one-character search is the cheaper.
   const slash = s.includes('/');
   const m = slash && s.includes('bin/') ? SHELL_PATH.exec(s) : null;

@@ -38,6 +38,20 @@ export function spacesBack(s: string, end: number): number {
   return e;
 }
 
+/** Where the run of `\s` that starts at `start` ends (exclusive). */
+export function spacesForward(s: string, start: number): number {
+  let e = start;
+  while (e < s.length && isRegexSpace(s.charCodeAt(e))) e++;
+  return e;
+}
+
+/** Where the run of `\w` that starts at `start` ends (exclusive). */
+export function wordForward(s: string, start: number): number {
+  let e = start;
+  while (e < s.length && isRegexWord(s.charCodeAt(e))) e++;
+  return e;
+}
+
 /** Where the run of `\w` that ends at `end` (exclusive) starts. */
 function wordBack(s: string, end: number): number {
   let b = end;
@@ -133,12 +147,12 @@ function letterIndex(c: number): number {
   return c >= 97 && c <= 122 ? c - 97 : c >= 48 && c <= 57 ? c - 22 : c === 95 ? 36 : -1;
 }
 
-/** An affix rule: a word that starts (or ends) with `text` belongs to the groups in `bits`; `edge` is the character at that end. */
+/** An affix rule: a word that starts (or ends) with `text` belongs to the groups in `bits`. */
 interface Affix {
   readonly text: string;
-  readonly edge: number;
   readonly bits: number;
 }
+const NO_AFFIXES: readonly Affix[] = [];
 
 /** The words declared for one kind of site, by group (one bit each). */
 class SiteMatcher {
@@ -147,8 +161,12 @@ class SiteMatcher {
   readonly shapes = new Uint32Array(37 * 37);
   /** Declared words that the shape table cannot hold (other characters, 32 and more long): looked up always. */
   odd = false;
-  readonly prefixes: Affix[] = [];
-  readonly suffixes: Affix[] = [];
+  /**
+   * Affix rules by the code of the character at their edge (the first of a prefix, the last of a
+   * suffix): a word is compared only with the rules of its own first and last characters.
+   */
+  readonly prefixes: Affix[][] = [];
+  readonly suffixes: Affix[][] = [];
   groups = 0;
 
   /** The groups (bits) of the word `s[b, e)`. */
@@ -156,8 +174,8 @@ class SiteMatcher {
     const length = e - b;
     let bits = 0;
     if (this.odd || hasShape(this.shapes, s, b, e)) bits |= this.exact.get(s.slice(b, e)) ?? 0;
-    for (const a of this.prefixes) if (s.charCodeAt(b) === a.edge && length >= a.text.length && s.startsWith(a.text, b)) bits |= a.bits;
-    for (const a of this.suffixes) if (s.charCodeAt(e - 1) === a.edge && length >= a.text.length && s.startsWith(a.text, e - a.text.length)) bits |= a.bits;
+    for (const a of this.prefixes[s.charCodeAt(b)] ?? NO_AFFIXES) if (length >= a.text.length && s.startsWith(a.text, b)) bits |= a.bits;
+    for (const a of this.suffixes[s.charCodeAt(e - 1)] ?? NO_AFFIXES) if (length >= a.text.length && s.startsWith(a.text, e - a.text.length)) bits |= a.bits;
     return bits;
   }
 }
@@ -195,35 +213,52 @@ export function siteWords(kind: SiteKind, words: readonly string[], affixes: { r
     m.exact.set(w, (m.exact.get(w) ?? 0) | bit);
     if (!addShape(m.shapes, w)) m.odd = true;
   }
-  for (const text of affixes.prefixes ?? []) m.prefixes.push({ text, edge: text.charCodeAt(0), bits: bit });
-  for (const text of affixes.suffixes ?? []) m.suffixes.push({ text, edge: text.charCodeAt(text.length - 1), bits: bit });
+  for (const text of affixes.prefixes ?? []) (m.prefixes[text.charCodeAt(0)] ??= []).push({ text, bits: bit });
+  for (const text of affixes.suffixes ?? []) (m.suffixes[text.charCodeAt(text.length - 1)] ??= []).push({ text, bits: bit });
   const exact = new Set(words);
   const prefixes = affixes.prefixes ?? [];
   const suffixes = affixes.suffixes ?? [];
   const has = (w: string): boolean => exact.has(w) || prefixes.some((x) => w.startsWith(x)) || suffixes.some((x) => w.endsWith(x));
-  return { kind, slot: SITES[kind].slot, bit, has, hasAt: (s, b, e) => has(s.slice(b, e)) };
+  // In place, the word is compared as at a site: by its shape and edges before any copy.
+  return { kind, slot: SITES[kind].slot, bit, has, hasAt: (s, b, e) => b < e && (m.bitsOf(s, b, e) & bit) !== 0 };
 }
 
-/** The groups found at every site of one value, by kind. */
-function siteBits(s: string, kind: SiteKind): number {
-  const { ch, after, gap } = SITES[kind];
-  const m = MATCHERS[kind];
-  let bits = 0;
+/** How the sites of one kind are read: its {@link Site} and its matcher. */
+interface Reader extends Site {
+  readonly matcher: SiteMatcher;
+}
+
+/** The kinds of site whose character is `kind`'s (`.` has two): they are read in one pass over its occurrences. */
+function sharing(kind: SiteKind): readonly Reader[] {
+  return (Object.keys(SITES) as SiteKind[]).filter((other) => SITES[other].ch === SITES[kind].ch).map((other) => ({ ...SITES[other], matcher: MATCHERS[other] }));
+}
+const SHARING: Readonly<Record<SiteKind, readonly Reader[]>> = {
+  call: sharing('call'),
+  object: sharing('object'),
+  property: sharing('property'),
+  scheme: sharing('scheme'),
+  statement: sharing('statement'),
+};
+
+/** Reads every site of `s` of `kind` and of the kinds that share its character, and keeps their groups in {@link found}. */
+function readSites(s: string, kind: SiteKind): void {
+  const readers = SHARING[kind];
+  for (const r of readers) found[r.slot] = 0;
+  const { ch } = SITES[kind];
   for (let p = s.indexOf(ch); p !== -1; p = s.indexOf(ch, p + 1)) {
-    let b: number;
-    let e: number;
-    if (after) {
-      b = p + 1;
-      if (gap) while (b < s.length && isRegexSpace(s.charCodeAt(b))) b++;
-      e = b;
-      while (e < s.length && isRegexWord(s.charCodeAt(e))) e++;
-    } else {
-      e = gap ? spacesBack(s, p) : p;
-      b = wordBack(s, e);
+    for (const { after, gap, slot, matcher } of readers) {
+      let b: number;
+      let e: number;
+      if (after) {
+        b = gap ? spacesForward(s, p + 1) : p + 1;
+        e = wordForward(s, b);
+      } else {
+        e = gap ? spacesBack(s, p) : p;
+        b = wordBack(s, e);
+      }
+      if (b < e) found[slot]! |= matcher.bitsOf(s, b, e);
     }
-    if (b < e) bits |= m.bitsOf(s, b, e);
   }
-  return bits;
 }
 
 /**
@@ -239,16 +274,13 @@ const found = new Int32Array(Object.keys(SITES).length).fill(-1);
  * calls one of them (`name(` or `name (`).
  */
 export function sitesIn(s: string, words: SiteWords): boolean {
-  if (s !== sitesValue) {
-    sitesValue = s;
-    found.fill(-1);
-  }
-  let bits = found[words.slot]!;
-  if (bits === -1) {
-    bits = siteBits(s, words.kind);
-    found[words.slot] = bits;
-  }
-  return (bits & words.bit) !== 0;
+  if (s !== sitesValue) found.fill(-1);
+  // Kept even when equal: a new string with the same text (the same body in the next request) is
+  // then compared whole once, not at every call (~40 ns each for 765 characters), the later
+  // comparisons being of the same string.
+  sitesValue = s;
+  if (found[words.slot] === -1) readSites(s, words.kind);
+  return (found[words.slot]! & words.bit) !== 0;
 }
 
 /** The first character that is not `\s` (NaN for none): what a pattern anchored by `^\s*` sees first. */

@@ -4,7 +4,7 @@
  * operators, calls, indexing or object internals are code.
  */
 import type { Report } from './rules.js';
-import { siteWords, sitesIn } from './sites.js';
+import { siteWords, sitesIn, wordBeforeIn, WordSet } from './sites.js';
 
 /** Expression delimiters of common engines: Jinja/Twig/Handlebars, JSP EL/Freemarker/Thymeleaf, Ruby/Pug, ERB/EJS, Razor. */
 const DELIMITED = /\{\{([^{}]{0,400})\}\}|[$#*@~]\{([^{}]{0,400})\}|<%=?([^%]{0,400})%>|\{%([^%]{0,400})%\}|\{\{([^}]{0,400})$/g;
@@ -12,9 +12,23 @@ const EXPRESSION = /[()*+[\]|'"`<>^%!]|__|\b(?:import|for|if|set|include|extends
 const JSON_MEMBER = /^\s*"[\w -]{1,40}"\s*:\s*(?:"[^"]*"|-?\d[\d.]*|true|false|null)\s*(?:,|$)/;
 const OBJECT_WALK = /__(?:class|mro|subclasses|globals|builtins|init|import|base|bases|dict|getattribute|reduce)__|\bconstructor\s*(?:\.\s*constructor|\[\s*['"]constructor)|\.getclass\s*\(|\bclass\s*\.\s*(?:forname|classloader|module)|_memberaccess|@java\.lang|\bt\s*\(\s*java\.|\.getruntime\s*\(|freemarker\.template\.utility\.execute|\?new\s*\(/;
 
-/** Where OBJECT_WALK can match besides `_`, `@`, `?` and `[`: its callees and objects. */
-const WALK_CALLS = siteWords('call', ['getclass', 't', 'getruntime']);
+/** Where OBJECT_WALK can match besides `_` and `@`: its callees (`?new(` too) and objects, and `constructor[`. */
+const WALK_CALLS = siteWords('call', ['getclass', 't', 'getruntime', 'new']);
 const WALK_OBJECTS = siteWords('object', ['constructor', 'class'], { suffixes: ['freemarker'] });
+const CONSTRUCTOR = new WordSet(['constructor']);
+
+/**
+ * Where DELIMITED can match: `{{`, `{%`, `<%`, or a `{` after one of `$#*@~`. Code and JSON have
+ * braces after none of these (`) {`, `": {`).
+ */
+function delimiterSite(lower: string): boolean {
+  if (lower.includes('{{') || lower.includes('{%') || lower.includes('<%')) return true;
+  for (let p = lower.indexOf('{'); p !== -1; p = lower.indexOf('{', p + 1)) {
+    const c = lower.charCodeAt(p - 1);
+    if (c === 36 /* $ */ || c === 35 /* # */ || c === 42 /* * */ || c === 64 /* @ */ || c === 126 /* ~ */) return true;
+  }
+  return false;
+}
 
 /** Resolves nested Log4j lookups (`${lower:j}`, `${::-n}`, `${env:X:-d}`) so the hidden `jndi:` shows. */
 function resolveLookups(s: string): string {
@@ -52,7 +66,7 @@ export function detectTemplate(lower: string, report: Report): void {
   } else if (lower.includes('//') && /\bjndi\s*:\s*(?:ldaps?|rmi|dns|iiop|corba|nds|nis|http)\s*:\/\//.test(lower)) {
     report('jndi-lookup');
   }
-  if (lower.includes('{') || lower.includes('<%')) {
+  if (delimiterSite(lower)) {
     for (const m of lower.matchAll(DELIMITED)) {
       const inner = m[1] ?? m[2] ?? m[3] ?? m[4] ?? m[5] ?? '';
       // `#{"color":"#fff"}` in a URL fragment is a JSON object, not an interpolated expression.
@@ -63,5 +77,5 @@ export function detectTemplate(lower: string, report: Report): void {
       }
     }
   }
-  if ((lower.includes('_') || lower.includes('@') || lower.includes('?') || lower.includes('[') || sitesIn(lower, WALK_CALLS) || sitesIn(lower, WALK_OBJECTS)) && OBJECT_WALK.test(lower)) report('template-object-walk');
+  if ((lower.includes('_') || lower.includes('@') || sitesIn(lower, WALK_CALLS) || sitesIn(lower, WALK_OBJECTS) || wordBeforeIn(lower, '[', true, CONSTRUCTOR)) && OBJECT_WALK.test(lower)) report('template-object-walk');
 }

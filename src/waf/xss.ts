@@ -5,7 +5,7 @@
  * not tags; `<img src=x onerror=…>` is.
  */
 import type { Report } from './rules.js';
-import { siteWords, sitesIn, textBefore, wordBeforeIn, type SiteWords } from './sites.js';
+import { siteWords, sitesIn, textBefore, wordBeforeIn, WordSet, type SiteWords, type Words } from './sites.js';
 
 /** Elements that run or load active content by themselves. */
 const ACTIVE_ELEMENTS = new Set([
@@ -44,6 +44,17 @@ const SINK_CALLS = siteWords('call', ['alert', 'prompt', 'confirm', 'eval', 'set
 const SINK_OBJECTS = siteWords('object', ['document', 'window', 'location', 'string']);
 const INNER_HTML = siteWords('property', ['innerhtml']);
 
+/** Event handler names, the words before `=` that `on[a-z]{3,}\s*=` needs (`onerror =`). */
+const HANDLER_NAMES: Words = { has: (word) => word.length >= 5 && word.startsWith('on'), hasAt: (s, b, e) => e - b >= 5 && s.startsWith('on', b) };
+/** Globals that payloads index (`self['alert']`, `top[…]`, `(document)['cookie']`). */
+const INDEXED = new WordSet(['self', 'top', 'window', 'parent', 'globalthis', 'frames', 'content', 'document']);
+
+/** Where a pattern with `name[` can match: a word of INDEXED before `[`, or a `)` (`document)[`); arrays (`pets[0]`) have neither. */
+function indexSite(js: string): boolean {
+  // Most text has no `[`: one search answers both.
+  return js.includes('[') && (wordBeforeIn(js, '[', true, INDEXED) || textBefore(js, '[', true, ')'));
+}
+
 /** The first character that {@link schemeOf} keeps (NaN for none). */
 function firstSchemeChar(value: string): number {
   let i = 0;
@@ -56,9 +67,9 @@ function calls(js: string, names: SiteWords): boolean {
   return sitesIn(js, names) || wordBeforeIn(js, '`', true, names);
 }
 
-/** Where JS_SINK can match: a sink call, `document.`, `window.`, `.innerhtml`, an index `[`, or a storage global (`ge` first: `g` is rarer than `s`). */
-function sinkSite(js: string, bracket: boolean): boolean {
-  return bracket || calls(js, SINK_CALLS) || sitesIn(js, SINK_OBJECTS) || sitesIn(js, INNER_HTML) || (js.includes('ge') && js.includes('storage')) || js.includes('globalthis');
+/** Where JS_SINK can match: a sink call, `document.`, `window.`, `.innerhtml`, an index `[` ({@link indexSite}), or a storage global (`ge` first: `g` is rarer than `s`). */
+function sinkSite(js: string, indexed: boolean): boolean {
+  return indexed || calls(js, SINK_CALLS) || sitesIn(js, SINK_OBJECTS) || sitesIn(js, INNER_HTML) || (js.includes('ge') && js.includes('storage')) || js.includes('globalthis');
 }
 
 /** Removes what browsers skip inside a URI scheme (`java\tscript:`, `&#x0A;`) before matching it. */
@@ -149,13 +160,13 @@ export function detectXss(lower: string, report: Report): void {
   const css = cssUnescape(lower);
   if (textBefore(css, '(', false, 'expression') || css.includes('-moz-binding') || (textBefore(css, ':', true, 'behavior') && /behavior\s*:\s*url/.test(css))) report('xss-css-expression');
   // An attribute injected by closing a quoted attribute value: `" onfocus=…`, `' onselect=$.x(…)`.
-  if (lower.includes('=') && /['"`]\s*on[a-z]{3,}\s*=/.test(lower)) report('xss-event-handler');
+  if (wordBeforeIn(lower, '=', true, HANDLER_NAMES) && /['"`]\s*on[a-z]{3,}\s*=/.test(lower)) report('xss-event-handler');
   const js = lower.includes('/*') ? lower.replace(/\/\*[^*]{0,200}\*\//g, '') : lower;
-  const bracket = js.includes('[');
-  if (bracket && /\b(?:self|top|window|parent|globalthis|frames|content)\s*\[\s*['"`]/.test(js)) report('xss-js-sink');
+  const indexed = indexSite(js);
+  if (indexed && /\b(?:self|top|window|parent|globalthis|frames|content)\s*\[\s*['"`]/.test(js)) report('xss-js-sink');
   if (calls(js, DIALOGS) && /\b(?:alert|prompt|confirm)\s*(?:\(\s*\)|`)/.test(js)) report('xss-js-sink');
-  if (bracket && /\bdocument\s*\)?\s*\[\s*['"`](?:cookie|domain|write|location)['"`]/.test(js)) report('xss-js-sink');
-  if (sinkSite(js, bracket) && JS_SINK.test(js)) {
+  if (indexed && /\bdocument\s*\)?\s*\[\s*['"`](?:cookie|domain|write|location)['"`]/.test(js)) report('xss-js-sink');
+  if (sinkSite(js, indexed) && JS_SINK.test(js)) {
     // A sink alone in prose ("set an alert(s)") needs the shape of a script fragment around it.
     if (JS_BREAKOUT.test(lower) || /(?:alert|prompt|confirm|eval)\s*(?:\(\s*(?:[\d'"`/]|document|window|this|string|top|self|[a-z_$][\w$]*\s*\))|`)/.test(js) || /document\s*\.\s*cookie|fromcharcode/.test(js) || lower.includes('<')) {
       report('xss-js-sink');
