@@ -520,11 +520,15 @@ export class Contract {
     return value;
   }
 
-  /** Selects the declared media-type range for a request content type, or throws 415. */
+  /** Selects the declared media-type range for a request content type, the most specific first (`text/plain`, then `text/*`, then any type), or throws 415. */
   bodyValidator(op: Operation, mediaType: string): { json?: ValidateFunction; form?: ValidateFunction } {
     const body = op.body!;
-    const [type] = mediaType.split('/');
-    const entry = body.content.find((c) => c.range === mediaType || c.range === `${type}/*` || c.range === '*/*');
+    let entry = body.content.find((c) => c.range === mediaType);
+    if (entry === undefined) {
+      const slash = mediaType.indexOf('/');
+      const anySubtype = `${slash === -1 ? mediaType : mediaType.slice(0, slash)}/*`;
+      entry = body.content.find((c) => c.range === anySubtype) ?? body.content.find((c) => c.range === '*/*');
+    }
     if (entry === undefined) {
       throw new RampartError('RAMPART_UNSUPPORTED_MEDIA_TYPE', `This operation accepts ${body.content.map((c) => c.range).join(', ')}.`);
     }

@@ -124,6 +124,29 @@ describe('OpenAPI contract', () => {
     expect(() => contract.bodyValidator(op, 'text/plain')).toThrow(expect.objectContaining({ status: 415 }));
   });
 
+  it('picks the most specific declared media type whatever the order: text/plain, then text/*, then */*', () => {
+    const file = join(dir, 'media.yaml');
+    writeFileSync(file, `
+openapi: 3.0.3
+info: { title: t, version: '1' }
+paths:
+  /notes:
+    post:
+      requestBody:
+        content:
+          '*/*': { schema: { type: string, maxLength: 9 } }
+          'text/*': { schema: { type: string, maxLength: 5 } }
+          'text/plain': { schema: { type: string, maxLength: 3 } }
+      responses: { '204': { description: ok } }
+`);
+    const media = new Contract(loadOpenApi(file), { allowUnknownQuery: false, allowUnknownProperties: false, basePath: '' });
+    const { op } = media.match('POST', '/notes');
+    const longest = (type: string): number => [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].filter((n) => media.bodyValidator(op, type).json!('x'.repeat(n)) === true).length;
+    expect(longest('text/plain')).toBe(3);
+    expect(longest('text/csv')).toBe(5);
+    expect(longest('image/png')).toBe(9);
+  });
+
   it('filters undeclared response properties', () => {
     const { op } = contract.match('GET', '/things');
     const filter = contract.responseFilter(op, 200)!;
