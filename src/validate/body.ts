@@ -70,8 +70,12 @@ function addField(target: Record<string, string | string[]>, name: string, value
   else target[name] = [prev, value];
 }
 
-async function parse(ctx: RequestContext, limits: JsonLimits): Promise<ParsedBody> {
-  const buf = await ctx.readBody();
+/** A `then` on the read rather than an async function: two promises and reactions fewer per request. */
+function parse(ctx: RequestContext, limits: JsonLimits): Promise<ParsedBody> {
+  return ctx.readBody().then((buf) => parseBuffer(ctx, buf, limits));
+}
+
+function parseBuffer(ctx: RequestContext, buf: Buffer, limits: JsonLimits): ParsedBody | Promise<ParsedBody> {
   if (buf.length === 0) return NONE;
   const { type, charset, boundary } = mediaTypeOf(ctx.req.headers['content-type']);
   const textual = isJsonType(type) || type === 'application/x-www-form-urlencoded' || type.startsWith('text/') || type.endsWith('/xml') || type.endsWith('+xml');

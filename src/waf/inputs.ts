@@ -77,19 +77,30 @@ export function headerInputs(headers: Readonly<Record<string, string | string[] 
   return out;
 }
 
-/** Every object key and string (numbers cannot carry injections) of a parsed JSON value. */
+/**
+ * Every object key and string (numbers cannot carry injections) of a parsed JSON value. Depth
+ * first with a stack of its own, not recursion: the depth is the configured limit, which may be
+ * large; values and their fields are stacked side by side, not as a pair per value.
+ */
 export function jsonInputs(value: unknown, field = 'body', out: Input[] = []): Input[] {
-  const stack: Array<[unknown, string]> = [[value, field]];
-  while (stack.length > 0) {
-    const [v, f] = stack.pop()!;
+  const values: unknown[] = [value];
+  const fields: string[] = [field];
+  while (values.length > 0) {
+    const v = values.pop();
+    const f = fields.pop()!;
     if (typeof v === 'string') out.push({ location: 'body', field: f, value: v });
     else if (Array.isArray(v)) {
-      for (let i = v.length - 1; i >= 0; i--) stack.push([v[i], `${f}[${i}]`]);
+      for (let i = v.length - 1; i >= 0; i--) {
+        values.push(v[i]);
+        fields.push(`${f}[${i}]`);
+      }
     } else if (v !== null && typeof v === 'object') {
-      for (const [k, child] of Object.entries(v)) {
-        const cf = `${f}.${k.slice(0, 64)}`;
+      for (const k in v) {
+        if (!Object.hasOwn(v, k)) continue;
+        const cf = `${f}.${k.length > 64 ? k.slice(0, 64) : k}`;
         out.push({ location: 'key', field: cf, value: k });
-        stack.push([child, cf]);
+        values.push((v as Record<string, unknown>)[k]);
+        fields.push(cf);
       }
     }
   }
