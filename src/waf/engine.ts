@@ -9,6 +9,7 @@ import { detectCode, detectCrlf, detectLdap, detectNosql, detectNosqlKey, detect
 import { detectPath } from './path.js';
 import { RULES, type Family, type Report, type RuleId } from './rules.js';
 import { detectShell } from './shell.js';
+import { forgetSites } from './sites.js';
 import { detectSql } from './sql.js';
 import { detectSsrf } from './ssrf.js';
 import { detectTemplate } from './template.js';
@@ -141,6 +142,7 @@ const WARM_UP = ["x' or 1=1--", '<a href=javascript:x onclick=y>', '../%c0%ae/et
 export function detectAll(value: string, location: InputLocation, internalHosts: readonly string[]): readonly RuleId[] {
   if (value === '' || (!punctuated(value) && isPlain(value) && !plainSuspect(value))) return NONE;
   found.clear();
+  forgetSites();
   const decoded = normalize(value);
   const lower = decoded.toLowerCase();
   detectSql(lower, report);

@@ -262,12 +262,23 @@ function readSites(s: string, kind: SiteKind): void {
 }
 
 /**
- * Sites of the value inspected last: every detector looks at the same value, so they are read once
- * per kind. The groups found, by slot; -1 for a kind not read yet (groups are bits 0–30, so found
- * groups are never negative).
+ * Sites of the value under inspection: every detector looks at the same value, so they are read
+ * once per kind. The groups found, by slot; -1 for a kind not read yet (groups are bits 0–30, so
+ * found groups are never negative).
  */
 let sitesValue = '';
 const found = new Int32Array(Object.keys(SITES).length).fill(-1);
+
+/**
+ * Forgets the sites read so far; the engine calls it before each value. What is remembered never
+ * outlives one inspection: a request that repeats an earlier request's value pays for reading it
+ * again, as traffic whose values do not repeat does (and a benchmark sending one body over and over
+ * measures that cost).
+ */
+export function forgetSites(): void {
+  sitesValue = '';
+  found.fill(-1);
+}
 
 /**
  * True when some site of `s` of the group's kind has one of its words: `sitesIn(s, CALLS)` when `s`
@@ -275,8 +286,8 @@ const found = new Int32Array(Object.keys(SITES).length).fill(-1);
  */
 export function sitesIn(s: string, words: SiteWords): boolean {
   if (s !== sitesValue) found.fill(-1);
-  // Kept even when equal: a new string with the same text (the same body in the next request) is
-  // then compared whole once, not at every call (~40 ns each for 765 characters), the later
+  // Kept even when equal: a string with the same text as the one before (`decoded` and `lower` of
+  // a value without capitals) is then compared whole once, not at every call, the later
   // comparisons being of the same string.
   sitesValue = s;
   if (found[words.slot] === -1) readSites(s, words.kind);
