@@ -196,6 +196,27 @@ describe('strict JSON parser', () => {
       }
       expect(parseJsonStrict(text), text).toEqual(expected);
     }
+    // Several strings per text, escapes in some of them: read with or without a control character
+    // elsewhere in the text (pretty-printed JSON has newlines between members).
+    const plain = parts.filter((p) => p !== '\n' && p !== '\u0001');
+    for (let round = 0; round < 3000; round++) {
+      const str = (): string => {
+        let body = '';
+        for (let k = next(5); k > 0; k--) body += plain[next(plain.length)];
+        return `"${body}"`;
+      };
+      const text = `{"a":${str()},"b":[${str()},${str()}],"c\\\\d":{"e":${str()}}}`;
+      for (const variant of [text, text.replace(',"b"', ',\n  "b"')]) {
+        let expected: unknown;
+        try {
+          expected = JSON.parse(variant);
+        } catch {
+          expect(() => parseJsonStrict(variant), variant).toThrow(/^body/);
+          continue;
+        }
+        expect(parseJsonStrict(variant), variant).toEqual(expected);
+      }
+    }
     const limits = { maxDepth: 3, maxKeys: 2, maxArrayLength: 2, maxStringLength: 5, maxNumber: 100 };
     expect(parseJsonStrict('"a\\"\\"b\\n"', limits)).toBe('a""b\n');
     expect(() => parseJsonStrict('"a\\"\\"b\\nc"', limits)).toThrow('string longer than 5');
