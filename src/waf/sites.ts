@@ -123,9 +123,9 @@ export function wordBeforeIn(s: string, ch: string, gap: boolean, words: Words):
  * The kinds of site, each a character and where its word is read, whitespace allowed in between
  * unless said: a `call` is the word before `(`, an `object` the word before `.`, a `property` the
  * word right after `.` (no whitespace: `\.innerhtml`, file extensions), a `scheme` the word before
- * `:`, a `statement` the word after `;`.
+ * `:`.
  */
-export type SiteKind = 'call' | 'object' | 'property' | 'scheme' | 'statement';
+export type SiteKind = 'call' | 'object' | 'property' | 'scheme';
 
 interface Site {
   readonly ch: string;
@@ -140,7 +140,6 @@ const SITES: Readonly<Record<SiteKind, Site>> = {
   object: { ch: '.', after: false, gap: true, slot: 1 },
   property: { ch: '.', after: true, gap: false, slot: 2 },
   scheme: { ch: ':', after: false, gap: true, slot: 3 },
-  statement: { ch: ';', after: true, gap: true, slot: 4 },
 };
 /** Index of a `\w` character in the shape table (a–z, 0–9, `_`), or -1. */
 function letterIndex(c: number): number {
@@ -185,7 +184,6 @@ const MATCHERS: Readonly<Record<SiteKind, SiteMatcher>> = {
   object: new SiteMatcher(),
   property: new SiteMatcher(),
   scheme: new SiteMatcher(),
-  statement: new SiteMatcher(),
 };
 
 /** A group of words declared for one kind of site (see {@link siteWords}). */
@@ -237,7 +235,6 @@ const SHARING: Readonly<Record<SiteKind, readonly Reader[]>> = {
   object: sharing('object'),
   property: sharing('property'),
   scheme: sharing('scheme'),
-  statement: sharing('statement'),
 };
 
 /** Reads every site of `s` of `kind` and of the kinds that share its character, and keeps their groups in {@link found}. */
