@@ -3,6 +3,7 @@
  * validator and the injection engine both look at the same parsed value), with the structural
  * limits applied whatever the API document says.
  */
+import { isUtf8 } from 'node:buffer';
 import busboy from 'busboy';
 import type { RequestContext } from '../core/context.js';
 import { RampartError } from '../core/errors.js';
@@ -18,8 +19,16 @@ export type ParsedBody =
   | { readonly kind: 'binary'; readonly mediaType: string; readonly bytes: number };
 
 const NONE: ParsedBody = Object.freeze({ kind: 'none' });
-/** Without `stream`, each decode is independent: one decoder serves every request. */
-const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+/**
+ * The body as text, or undefined when it is not UTF-8. What a fatal WHATWG decoder gives (a
+ * leading byte order mark dropped, as RFC 8259 lets a JSON parser do), by a native validation
+ * and a native decode: ~0.55 µs for the 1 KB bench body with two non-ASCII characters, against
+ * ~0.77 µs for `TextDecoder`, whose fatal mode goes through ICU.
+ */
+function utf8Text(buf: Buffer): string | undefined {
+  if (!isUtf8(buf)) return undefined;
+  return buf.toString('utf8', buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0);
+}
 
 interface MediaType {
   readonly type: string;
@@ -83,12 +92,8 @@ function parseBuffer(ctx: RequestContext, buf: Buffer, limits: JsonLimits): Pars
     throw new RampartError('RAMPART_UNSUPPORTED_MEDIA_TYPE', `The charset ${JSON.stringify(charset.slice(0, 40))} is not accepted; use utf-8.`);
   }
   if (textual) {
-    let s: string;
-    try {
-      s = UTF8.decode(buf);
-    } catch {
-      throw invalid('body: is not valid UTF-8');
-    }
+    const s = utf8Text(buf);
+    if (s === undefined) throw invalid('body: is not valid UTF-8');
     if (isJsonType(type)) {
       try {
         return { kind: 'json', mediaType: type, value: parseJsonStrict(s, limits) };
