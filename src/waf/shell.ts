@@ -141,7 +141,7 @@ class Cuts {
 
   /** `dollar`: whether `s` may have a `$` (false: `$(` is not searched for). */
   constructor(
-    private readonly s: string,
+    readonly s: string,
     dollar: boolean,
   ) {
     this.next = [s.indexOf(';'), s.indexOf('|'), s.indexOf('&'), s.indexOf('\r'), s.indexOf('\n'), dollar ? s.indexOf('$(') : -1, s.indexOf('`')];
@@ -286,14 +286,13 @@ function invocation(seg: string): boolean {
  * command (mayInvoke), or may be followed by option flags (a `-` in the segment, then
  * mayTakeOption).
  */
-class Segments {
-  private readonly cuts: Cuts;
+class Segments extends Cuts {
   /** The first `-` not before the segment under inspection (-1: none left): most segments have none, and one search answers for all. */
   private dash: number;
   /** Segments passed, the first (before any separator) included. */
   private count = 1;
   private more: boolean;
-  /** Whether the walk stands at a segment found by {@link next}: `s[from, to)`, `invokes` and `options` say what it may do. */
+  /** Whether the walk stands at a segment found by {@link find}: `s[from, to)`, `invokes` and `options` say what it may do. */
   at = false;
   from = 0;
   to = 0;
@@ -301,23 +300,20 @@ class Segments {
   options = false;
 
   /** `dollar`: whether `s` may have a `$`. */
-  constructor(
-    readonly s: string,
-    dollar: boolean,
-  ) {
-    this.cuts = new Cuts(s, dollar);
+  constructor(s: string, dollar: boolean) {
+    super(s, dollar);
     this.dash = s.indexOf('-');
-    this.more = this.cuts.advance();
+    this.more = this.advance();
   }
 
   /** Moves to the next segment that may run a command; false when there is none. */
-  next(): boolean {
-    const { s, cuts } = this;
+  find(): boolean {
+    const { s } = this;
     while (this.more && this.count < 64) {
       this.count++;
-      const from = cuts.end;
-      this.more = cuts.advance();
-      const to = this.more ? cuts.start : s.length;
+      const from = this.end;
+      this.more = this.advance();
+      const to = this.more ? this.start : s.length;
       if (this.dash !== -1 && this.dash < from) this.dash = s.indexOf('-', from);
       this.invokes = mayInvoke(s, from, to);
       this.options = this.dash !== -1 && this.dash < to && mayTakeOption(s, from, to);
@@ -337,7 +333,7 @@ class Segments {
  * is none.
  */
 function commandSegment(walk: Segments): string | undefined {
-  for (let found = walk.at || walk.next(); found; found = walk.next()) {
+  for (let found = walk.at || walk.find(); found; found = walk.find()) {
     const segment = walk.s.slice(walk.from, walk.to);
     if ((walk.invokes && invocation(segment)) || (walk.options && OPTIONS_AFTER_WORD.test(segment))) return segment;
   }
@@ -379,7 +375,7 @@ function joinsWordBeforeSite(s: string, quotes: readonly number[]): boolean {
 function quiet(lower: string, quotes: readonly number[], walk: Segments): boolean {
   // A command after a separator first: the likeliest find in an attack.
   return (
-    !walk.next() &&
+    !walk.find() &&
     !pairInWord(lower, quotes) &&
     !quotedLetter(lower, quotes) &&
     !braceList(lower) &&
