@@ -64,7 +64,7 @@ function wordBack(s: string, end: number): number {
  * `first * 37 + last` is set when a word of that first and last character and length is held)
  * turns most other words away before any comparison (prose has many sites and few words of the
  * held shapes), and a word of a held shape is compared with the held words of its shape
- * (`startsWith`), without being copied out of the text: a copy and a hash of a fresh string cost
+ * in place, without being copied out of the text: a copy and a hash of a fresh string cost
  * several times the comparison. Each word carries bits (the groups it belongs to).
  */
 class ShapeTable {
@@ -95,9 +95,18 @@ class ShapeTable {
     const k = first * 37 + last;
     if (((this.shapes[k]! >>> length) & 1) === 0) return 0;
     let bits = 0;
-    for (const w of this.entries[k]!) if (w.text.length === length && s.startsWith(w.text, b)) bits |= w.bits;
+    for (const w of this.entries[k]!) if (w.text.length === length && sameInside(s, b, w.text)) bits |= w.bits;
     return bits;
   }
+}
+
+/**
+ * True when `s` at `b` has the characters of `word` between its first and last (which the shape
+ * compared already): for the few letters of a word, a loop costs less than a call of `startsWith`.
+ */
+function sameInside(s: string, b: number, word: string): boolean {
+  for (let i = word.length - 2; i > 0; i--) if (s.charCodeAt(b + i) !== word.charCodeAt(i)) return false;
+  return true;
 }
 
 /**
@@ -322,7 +331,7 @@ export function firstNonSpace(s: string): number {
 }
 
 /**
- * True when some `ch` in `s` has `text` right before it (after skipping `\s` backwards when `gap`
+ * True when some `ch` (a character, or a few) in `s` has `text` right before it (after skipping `\s` backwards when `gap`
  * is set), word boundary or not: `s.includes(text + ch)` without searching for `text`'s first
  * letter, which prose is full of.
  */
