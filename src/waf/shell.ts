@@ -139,8 +139,12 @@ class Cuts {
   start = 0;
   end = 0;
 
-  constructor(private readonly s: string) {
-    this.next = [s.indexOf(';'), s.indexOf('|'), s.indexOf('&'), s.indexOf('\r'), s.indexOf('\n'), s.indexOf('$('), s.indexOf('`')];
+  /** `dollar`: whether `s` may have a `$` (false: `$(` is not searched for). */
+  constructor(
+    readonly s: string,
+    dollar: boolean,
+  ) {
+    this.next = [s.indexOf(';'), s.indexOf('|'), s.indexOf('&'), s.indexOf('\r'), s.indexOf('\n'), dollar ? s.indexOf('$(') : -1, s.indexOf('`')];
   }
 
   /** Finds the next cut from the end of the last; false when there is none. */
@@ -277,26 +281,61 @@ function invocation(seg: string): boolean {
 }
 
 /**
- * The first segment of `s` after a separator (the 2nd to the 64th pieces of `s` split at its cuts,
- * see {@link Cuts}) that may run a command: its first word may be a command (mayInvoke), or may be
- * followed by option flags (a `-` in the segment, then mayTakeOption). With `confirmed`, the first
- * that does: invocation or OPTIONS_AFTER_WORD agrees. Undefined when there is none.
+ * A walk over the segments of `s` after a separator (the 2nd to the 64th pieces of `s` split at its
+ * cuts, see {@link Cuts}) that stops at each that may run a command: its first word may be a
+ * command (mayInvoke), or may be followed by option flags (a `-` in the segment, then
+ * mayTakeOption).
  */
-function commandSegment(s: string, confirmed: boolean): string | undefined {
-  const cuts = new Cuts(s);
+class Segments extends Cuts {
   /** The first `-` not before the segment under inspection (-1: none left): most segments have none, and one search answers for all. */
-  let dash = s.indexOf('-');
-  for (let i = 1, more = cuts.advance(); more && i < 64; i++) {
-    const from = cuts.end;
-    more = cuts.advance();
-    const to = more ? cuts.start : s.length;
-    if (dash !== -1 && dash < from) dash = s.indexOf('-', from);
-    if (
-      (mayInvoke(s, from, to) && (!confirmed || invocation(s.slice(from, to)))) ||
-      (dash !== -1 && dash < to && mayTakeOption(s, from, to) && (!confirmed || OPTIONS_AFTER_WORD.test(s.slice(from, to))))
-    ) {
-      return s.slice(from, to);
+  private dash: number;
+  /** Segments passed, the first (before any separator) included. */
+  private count = 1;
+  private more: boolean;
+  /** Whether the walk stands at a segment found by {@link find}: `s[from, to)`, `invokes` and `options` say what it may do. */
+  at = false;
+  from = 0;
+  to = 0;
+  invokes = false;
+  options = false;
+
+  /** `dollar`: whether `s` may have a `$`. */
+  constructor(s: string, dollar: boolean) {
+    super(s, dollar);
+    this.dash = s.indexOf('-');
+    this.more = this.advance();
+  }
+
+  /** Moves to the next segment that may run a command; false when there is none. */
+  find(): boolean {
+    const { s } = this;
+    while (this.more && this.count < 64) {
+      this.count++;
+      const from = this.end;
+      this.more = this.advance();
+      const to = this.more ? this.start : s.length;
+      if (this.dash !== -1 && this.dash < from) this.dash = s.indexOf('-', from);
+      this.invokes = mayInvoke(s, from, to);
+      this.options = this.dash !== -1 && this.dash < to && mayTakeOption(s, from, to);
+      if (this.invokes || this.options) {
+        this.from = from;
+        this.to = to;
+        return (this.at = true);
+      }
     }
+    return (this.at = false);
+  }
+}
+
+/**
+ * The first segment of the walk, from the one it stands at (if any), that runs a command:
+ * invocation or OPTIONS_AFTER_WORD agrees with what the walk found it may do. Undefined when there
+ * is none.
+ */
+function commandSegment(walk: Segments): string | undefined {
+  for (let found = walk.at || walk.find(); found; found = walk.find()) {
+    const segment = walk.s.slice(walk.from, walk.to);
+    if ((walk.invokes && invocation(segment)) || (walk.options && OPTIONS_AFTER_WORD.test(segment))) return segment;
   }
   return undefined;
 }
@@ -331,11 +370,12 @@ function joinsWordBeforeSite(s: string, quotes: readonly number[]): boolean {
  * unless a dropped quote is in it: the first word of a segment is then read as a command by
  * mayInvoke and mayTakeOption, and a word before `/`, `-` or `(` is ruled out by
  * {@link joinsWordBeforeSite}. The callees are those of every detector's call sites (sites.ts).
+ * `walk`: a new walk over the segments of `lower`, left where the screen stopped.
  */
-function quiet(lower: string, quotes: readonly number[]): boolean {
+function quiet(lower: string, quotes: readonly number[], walk: Segments): boolean {
   // A command after a separator first: the likeliest find in an attack.
   return (
-    commandSegment(lower, false) === undefined &&
+    !walk.find() &&
     !pairInWord(lower, quotes) &&
     !quotedLetter(lower, quotes) &&
     !braceList(lower) &&
@@ -365,12 +405,18 @@ export function detectShell(lower: string, report: Report): void {
   const dollar = lower.includes('$');
   const backslash = lower.includes('\\');
   const quotes = quotesOf(lower);
-  if (!dollar && !backslash && quiet(lower, quotes)) return;
+  let screen: Segments | undefined;
+  if (!dollar && !backslash) {
+    screen = new Segments(lower, false);
+    if (quiet(lower, quotes, screen)) return;
+  }
   const s = unshell(lower, dollar, backslash, quotes);
   if (s !== lower && (dollar || backslash || quotedLetter(lower, quotes)) && /\$\{ifs|\$ifs|\$@|['"][a-z]['"]|\\[a-z]/.test(lower)) report('cmd-obfuscation');
   // Segments after separators: ; | || & && newline, and the inside of $( … ) and ` … `. Any word
   // run with option flags after a separator (`;perf --version`) is a command line too.
-  const part = commandSegment(s, true);
+  // When unshelling changed nothing, the screen's walk goes on where it stopped: the segments it
+  // passed may not run a command (and if it found none, there is none).
+  const part = commandSegment(screen !== undefined && s === lower ? screen : new Segments(s, dollar));
   if (part !== undefined) report(/\$\(|`/.test(s) && (s.includes('$(' + part) || s.includes('`' + part)) ? 'cmd-substitution' : 'cmd-chained-command');
   // SHELL_PATH needs `bin/`, so a `/` first: prose seldom has one, and a one-character search is the cheaper.
   const slash = s.includes('/');

@@ -60,26 +60,53 @@ function wordBack(s: string, end: number): number {
 }
 
 /**
- * Enters `word` into a shape table (37 × 37 entries: bit `length` of entry `first * 37 + last` is
- * set when a word of that first and last character and length is held), so that most other words
- * are turned away by their shape before being copied out of the text and looked up: prose has many
- * sites and few words of the held shapes. False when the word has no shape (a first or last
- * character other than `\w`, 32 and more long).
+ * Words looked up in place by their shape: a table of 37 × 37 entries (bit `length` of entry
+ * `first * 37 + last` is set when a word of that first and last character and length is held)
+ * turns most other words away before any comparison (prose has many sites and few words of the
+ * held shapes), and a word of a held shape is compared with the held words of its shape
+ * in place, without being copied out of the text: a copy and a hash of a fresh string cost
+ * several times the comparison. Each word carries bits (the groups it belongs to).
  */
-function addShape(shapes: Uint32Array, word: string): boolean {
-  const first = letterIndex(word.charCodeAt(0));
-  const last = letterIndex(word.charCodeAt(word.length - 1));
-  if (first === -1 || last === -1 || word.length >= 32) return false;
-  shapes[first * 37 + last]! |= 1 << word.length;
-  return true;
+class ShapeTable {
+  private readonly shapes = new Uint32Array(37 * 37);
+  /** The held words by shape entry, with their bits. */
+  private readonly entries: { readonly text: string; readonly bits: number }[][] = [];
+
+  /**
+   * Enters `word` with `bits`. False when the word has no shape (a first or last character other
+   * than `\w`, 32 and more long).
+   */
+  add(word: string, bits: number): boolean {
+    const first = letterIndex(word.charCodeAt(0));
+    const last = letterIndex(word.charCodeAt(word.length - 1));
+    if (first === -1 || last === -1 || word.length >= 32) return false;
+    const k = first * 37 + last;
+    this.shapes[k]! |= 1 << word.length;
+    (this.entries[k] ??= []).push({ text: word, bits });
+    return true;
+  }
+
+  /** The bits of the held words equal to the non-empty `s[b, e)`; 0 for none. */
+  bitsAt(s: string, b: number, e: number): number {
+    const first = letterIndex(s.charCodeAt(b));
+    const last = letterIndex(s.charCodeAt(e - 1));
+    const length = e - b;
+    if (first === -1 || last === -1 || length >= 32) return 0;
+    const k = first * 37 + last;
+    if (((this.shapes[k]! >>> length) & 1) === 0) return 0;
+    let bits = 0;
+    for (const w of this.entries[k]!) if (w.text.length === length && sameInside(s, b, w.text)) bits |= w.bits;
+    return bits;
+  }
 }
 
-/** True when the non-empty `s[b, e)` has the shape of a word entered into `shapes`. */
-function hasShape(shapes: Uint32Array, s: string, b: number, e: number): boolean {
-  const first = letterIndex(s.charCodeAt(b));
-  const last = letterIndex(s.charCodeAt(e - 1));
-  const length = e - b;
-  return first !== -1 && last !== -1 && length < 32 && ((shapes[first * 37 + last]! >>> length) & 1) === 1;
+/**
+ * True when `s` at `b` has the characters of `word` between its first and last (which the shape
+ * compared already): for the few letters of a word, a loop costs less than a call of `startsWith`.
+ */
+function sameInside(s: string, b: number, word: string): boolean {
+  for (let i = word.length - 2; i > 0; i--) if (s.charCodeAt(b + i) !== word.charCodeAt(i)) return false;
+  return true;
 }
 
 /**
@@ -88,11 +115,11 @@ function hasShape(shapes: Uint32Array, s: string, b: number, e: number): boolean
  */
 export class WordSet implements Words {
   private readonly words: ReadonlySet<string>;
-  private readonly shapes = new Uint32Array(37 * 37);
+  private readonly table = new ShapeTable();
 
   constructor(words: readonly string[]) {
     this.words = new Set(words);
-    for (const w of words) if (!addShape(this.shapes, w)) throw new Error(`word ${w} has no shape`);
+    for (const w of words) if (!this.table.add(w, 1)) throw new Error(`word ${w} has no shape`);
   }
 
   has(word: string): boolean {
@@ -101,7 +128,7 @@ export class WordSet implements Words {
 
   hasAt(s: string, b: number, e: number): boolean {
     // The empty word has no shape and is in no WordSet.
-    return b < e && hasShape(this.shapes, s, b, e) && this.words.has(s.slice(b, e));
+    return b < e && this.table.bitsAt(s, b, e) !== 0;
   }
 }
 
@@ -155,26 +182,28 @@ const NO_AFFIXES: readonly Affix[] = [];
 
 /** The words declared for one kind of site, by group (one bit each). */
 class SiteMatcher {
-  readonly exact = new Map<string, number>();
-  /** The shape table of the declared words (see {@link addShape}). */
-  readonly shapes = new Uint32Array(37 * 37);
+  /** The declared words that have a shape (see {@link ShapeTable}). */
+  readonly table = new ShapeTable();
   /** Declared words that the shape table cannot hold (other characters, 32 and more long): looked up always. */
-  odd = false;
+  readonly odd = new Map<string, number>();
   /**
-   * Affix rules by the code of the character at their edge (the first of a prefix, the last of a
-   * suffix): a word is compared only with the rules of its own first and last characters.
+   * Affix rules by the code of the ASCII character at their edge (the first of a prefix, the last
+   * of a suffix): a word is compared only with the rules of its own first and last characters. The
+   * tables are full (128 entries): a read past the end of an array or of a hole is the slower path.
    */
-  readonly prefixes: Affix[][] = [];
-  readonly suffixes: Affix[][] = [];
+  readonly prefixes: Affix[][] = Array.from({ length: 128 }, () => []);
+  readonly suffixes: Affix[][] = Array.from({ length: 128 }, () => []);
   groups = 0;
 
   /** The groups (bits) of the word `s[b, e)`. */
   bitsOf(s: string, b: number, e: number): number {
     const length = e - b;
-    let bits = 0;
-    if (this.odd || hasShape(this.shapes, s, b, e)) bits |= this.exact.get(s.slice(b, e)) ?? 0;
-    for (const a of this.prefixes[s.charCodeAt(b)] ?? NO_AFFIXES) if (length >= a.text.length && s.startsWith(a.text, b)) bits |= a.bits;
-    for (const a of this.suffixes[s.charCodeAt(e - 1)] ?? NO_AFFIXES) if (length >= a.text.length && s.startsWith(a.text, e - a.text.length)) bits |= a.bits;
+    let bits = this.table.bitsAt(s, b, e);
+    if (this.odd.size !== 0) bits |= this.odd.get(s.slice(b, e)) ?? 0;
+    const first = s.charCodeAt(b);
+    const last = s.charCodeAt(e - 1);
+    for (const a of first < 128 ? this.prefixes[first]! : NO_AFFIXES) if (length >= a.text.length && s.startsWith(a.text, b)) bits |= a.bits;
+    for (const a of last < 128 ? this.suffixes[last]! : NO_AFFIXES) if (length >= a.text.length && s.startsWith(a.text, e - a.text.length)) bits |= a.bits;
     return bits;
   }
 }
@@ -185,6 +214,12 @@ const MATCHERS: Readonly<Record<SiteKind, SiteMatcher>> = {
   property: new SiteMatcher(),
   scheme: new SiteMatcher(),
 };
+
+/** The rules of `table` at the ASCII character `c` (affixes are declared with ASCII edges; checked). */
+function affixTable(table: Affix[][], c: number): Affix[] {
+  if (!(c < 128)) throw new Error('an affix edge must be ASCII');
+  return table[c]!;
+}
 
 /** A group of words declared for one kind of site (see {@link siteWords}). */
 export interface SiteWords extends Words {
@@ -207,12 +242,9 @@ export function siteWords(kind: SiteKind, words: readonly string[], affixes: { r
   const m = MATCHERS[kind];
   if (m.groups === 31) throw new Error(`too many groups of ${kind} words`);
   const bit = 1 << m.groups++;
-  for (const w of words) {
-    m.exact.set(w, (m.exact.get(w) ?? 0) | bit);
-    if (!addShape(m.shapes, w)) m.odd = true;
-  }
-  for (const text of affixes.prefixes ?? []) (m.prefixes[text.charCodeAt(0)] ??= []).push({ text, bits: bit });
-  for (const text of affixes.suffixes ?? []) (m.suffixes[text.charCodeAt(text.length - 1)] ??= []).push({ text, bits: bit });
+  for (const w of words) if (!m.table.add(w, bit)) m.odd.set(w, (m.odd.get(w) ?? 0) | bit);
+  for (const text of affixes.prefixes ?? []) affixTable(m.prefixes, text.charCodeAt(0)).push({ text, bits: bit });
+  for (const text of affixes.suffixes ?? []) affixTable(m.suffixes, text.charCodeAt(text.length - 1)).push({ text, bits: bit });
   const exact = new Set(words);
   const prefixes = affixes.prefixes ?? [];
   const suffixes = affixes.suffixes ?? [];
@@ -299,7 +331,7 @@ export function firstNonSpace(s: string): number {
 }
 
 /**
- * True when some `ch` in `s` has `text` right before it (after skipping `\s` backwards when `gap`
+ * True when some `ch` (a character, or a few) in `s` has `text` right before it (after skipping `\s` backwards when `gap`
  * is set), word boundary or not: `s.includes(text + ch)` without searching for `text`'s first
  * letter, which prose is full of.
  */
