@@ -155,7 +155,7 @@ const STREAMS = 3 * BREAKOUT_TRIES + 2;
 const GUARD = 8;
 /**
  * The tokens of every stream of the value being read, stream `x` from slot {@link firstSlot}(x) on
- * (one more region for {@link valueScanMayReport}'s first tokens), reused across calls: detection
+ * (one more region for {@link valueHeadMayReport}'s first tokens), reused across calls: detection
  * is synchronous, one value at a time. A token is its kind, the id of the {@link Name} its text
  * spells, its text (`start`–`end` in the value; the inside of a literal), its flags and, for a
  * literal the input leaves open, its quote character. Objects and strings per token cost ~45 ns
@@ -272,23 +272,36 @@ function put(slot: number, k: number, id: number, start: number, end: number, fl
 }
 
 /**
+ * Where the last {@link tokenize} stopped on reaching its limit with characters left: calling it
+ * again from there with the tokens read so far goes on as if it had not stopped (it keeps no state
+ * but its position). -1 when it read to the end of the value or took the rest from another stream.
+ */
+let tokenStop = -1;
+
+/**
  * Tokenises `s` from `start` (lower-cased input) into SQL tokens, in the buffer region of stream
  * `stream`; returns how many. Linear, bounded by MAX_TOKENS. `limit` tokens at most: fewer than
  * MAX_TOKENS give the first tokens of the stream. `read`: bit x set when stream x of `s` is
  * already tokenised. The tokeniser keeps no state but its position (what it reads from `i` on
  * depends on `s` and `i` alone), so when it stands where one of them started, the tokens from
- * there on are that stream's and are taken from it (see {@link takeRest}) instead of read again.
+ * there on are that stream's and are taken from it (see {@link takeRest}) instead of read again,
+ * all of them whatever `limit` is. `count`: tokens the region already holds, read up to `start`
+ * (see {@link tokenStop}).
  */
-function tokenize(s: string, start: number, limit: number, stream: number, read: number): number {
+function tokenize(s: string, start: number, limit: number, stream: number, read: number, count: number): number {
   const first = firstSlot(stream);
-  let count = 0;
   let i = start;
   const n = s.length;
   const cs = chars; // a local: the loops below read it without reloading the module's binding
   // The first backslash at or after the literal being read (-1: none left), searched for once rather
   // than to the end of the value for every literal; -2 until the first literal.
   let backslash = -2;
-  while (i < n && count < limit) {
+  tokenStop = -1;
+  while (i < n) {
+    if (count === limit) {
+      tokenStop = i;
+      break;
+    }
     const c = cs[i]!;
     const slot = first + count;
     // Names first: most tokens are (no other token starts with these characters; U+00A0 is a space).
@@ -359,7 +372,7 @@ function tokenize(s: string, start: number, limit: number, stream: number, read:
       count++;
       if (close === -1) break;
       i = close + 1;
-      const taken = takeRest(first + count, i, limit - count, read);
+      const taken = takeRest(first + count, i, MAX_TOKENS - count, read);
       if (taken !== -1) {
         count += taken;
         break;
@@ -390,7 +403,7 @@ function tokenize(s: string, start: number, limit: number, stream: number, read:
       put(slot, RP, 0, i, i + 1);
       count++;
       i++;
-      const taken = takeRest(first + count, i, limit - count, read);
+      const taken = takeRest(first + count, i, MAX_TOKENS - count, read);
       if (taken !== -1) {
         count += taken;
         break;
@@ -909,7 +922,7 @@ function caseAt(i: number): boolean {
   return false;
 }
 
-/** Text that some rule of the whole value's scan needs (see {@link valueScanMayReport}). */
+/** Text that some rule of a stream's scan needs (see {@link scanTextMayReport}). */
 const VALUE_SCAN_TEXT = [
   '=', // tautology
   '@@', // server variable
@@ -970,17 +983,26 @@ function scannedCallBefore(s: string, end: number): boolean {
 /**
  * False when {@link scan} of the whole value (not a breakout) cannot report anything: its first
  * tokens are a plain name and no boolean operator (statements, numeric parameters and booleans
- * at the start), and the text has none of what its other rules need (a tautology's `=`, UNION,
- * WAITFOR, CASE, EXEC, INTO OUTFILE, `@@`, `::`, a time-delay or database function called, a
- * statement after `;`, a sub-select after `(`). Each condition is looser than its rule. Prose
- * passes, and then only the quote contexts are tokenised, not the whole value. `noScanText`: `s`
- * is known to have none of {@link VALUE_SCAN_TEXT}.
+ * at the start), and {@link scanTextMayReport} is false. Prose passes, and then only the quote
+ * contexts are tokenised, not the whole value.
  */
-function valueScanMayReport(s: string, noScanText: boolean): boolean {
-  const count = tokenize(s, 0, 4, STREAMS, 0);
+function valueHeadMayReport(s: string): boolean {
+  const count = tokenize(s, 0, 4, STREAMS, 0, 0);
   readStream(s, STREAMS, count);
   if (count > 0 && (!isPlain(0) || val(0) === 'if')) return true;
   for (let x = 0; x < count; x++) if (kind(x) === LOGIC) return true;
+  return false;
+}
+
+/**
+ * False when the text has none of what {@link scan}'s rules past the start of a stream need, but
+ * for its boolean operators: a tautology's `=`, UNION, WAITFOR, CASE, EXEC, INTO OUTFILE, `@@`,
+ * `::`, a time-delay or database function called (with `(`, or `current_user` and the like), a
+ * statement after `;`, a sub-select after `(`. Each condition is looser than its rule, and is on
+ * the text, so it holds for every stream of it, wherever the stream starts. `noScanText`: `s` is
+ * known to have none of {@link VALUE_SCAN_TEXT}.
+ */
+function scanTextMayReport(s: string, noScanText: boolean): boolean {
   if (!noScanText) for (const text of VALUE_SCAN_TEXT) if (s.includes(text)) return true;
   for (let p = s.indexOf('('); p !== -1; p = s.indexOf('(', p + 1)) {
     const next = skipSpaces(s.length, p + 1);
@@ -994,6 +1016,46 @@ function valueScanMayReport(s: string, noScanText: boolean): boolean {
     if (HIDDEN_NEXT.has(chars[next]!) || VERBS.has(nameAt(s.length, next))) return true;
   }
   return false;
+}
+
+/** Tokens a quote stream is read to first (see detectSql): more than the 12 of the rule for a literal commented out after a few tokens. */
+const QUOTE_HEAD = 13;
+/**
+ * Text that may be a boolean operator's token: `and`, `or`, `xor`, `div` where a name may end
+ * (not before a name's character; `.` and `@` may end one) whatever precedes it (`1and` is
+ * `1 and`), `&&`, `||`.
+ */
+const LOGIC_TEXT = /(?:and|or|div)(?![\w$\u0080-\uffff])|&&|\|\|/g;
+
+/**
+ * True when {@link scan} of quote stream `stream` cannot report, whatever its tokens after the
+ * first `count` (QUOTE_HEAD: its rule for streams of 12 tokens or fewer cannot fire) that start
+ * at `rest`, given that {@link scanTextMayReport} is false: then every rule but the start rules
+ * and the boolean operator's needs text the value lacks, and these read only the tokens read:
+ * - at the start (after any `)`) stands a plain name other than `if` and `mod`, or a token that
+ *   spells no {@link Name} and is no comment, `;`, operator or comparison: no start rule or
+ *   statement begins with it, and it is no binary operator (the implicit expression needs one);
+ * - after each boolean operator read stands a token that begins no operand, call, `(` or SELECT,
+ *   or an operand (not a call or `(`) that no operator, comparison or NOT follows: comparisonAt
+ *   and the rest of its rule fail on these two tokens;
+ * - no boolean operator follows: {@link LOGIC_TEXT} would find its text.
+ */
+function quoteHeadQuiet(value: string, stream: number, count: number, rest: number): boolean {
+  readStream(value, stream, count);
+  let j = 0;
+  while (kind(j) === RP) j++;
+  const c = kind(j);
+  const v = val(j);
+  if (j === count || c === CMT || c === SEMI || c === LOGIC || c === OP || c === CMP || (v !== '' && (!isPlain(j) || v === 'if' || v === 'mod'))) return false;
+  for (let i = j; i < count; i++) {
+    if (kind(i) !== LOGIC) continue;
+    const next = kind(i + 1);
+    const w = val(i + 1);
+    if (i + 2 >= count || next === FN || next === LP || next === OP || w === 'not' || w === 'binary' || w === 'select') return false;
+    if (isOperand(i + 1) && (kind(i + 2) === OP || kind(i + 2) === CMP || val(i + 2) === 'not')) return false;
+  }
+  LOGIC_TEXT.lastIndex = rest;
+  return !LOGIC_TEXT.test(value);
 }
 
 /**
@@ -1012,7 +1074,9 @@ export function detectSql(value: string, report: Report): void {
   // `)` breakouts from numeric sub-expressions: `1) or (1=1`.
   const parenStart = paren !== -1 && paren < 24 ? paren + 1 : -1;
   // The whole value's stream is needed when its scan can report, and reused by the `)` context.
-  const wholeNeeded = parenStart !== -1 || valueScanMayReport(lower, plain);
+  let wholeNeeded = parenStart !== -1 || valueHeadMayReport(lower);
+  let textMay: boolean | undefined;
+  if (!wholeNeeded) wholeNeeded = textMay = scanTextMayReport(lower, plain);
   const valueStart = lower.length - lower.trimStart().length;
   // Each quote tried as the point where the input leaves a literal: stream x starts after the x-th, TRY_CLOSER[x] is its closer (see scan).
   let tries = 0;
@@ -1042,10 +1106,23 @@ export function detectSql(value: string, report: Report): void {
     for (; k > 0 && STREAM_FROM[STREAM_ORDER[k - 1]!]! < STREAM_FROM[x]!; k--) STREAM_ORDER[k] = STREAM_ORDER[k - 1]!;
     STREAM_ORDER[k] = x;
   }
+  // A quote stream is read to QUOTE_HEAD tokens first (all of them when it meets a stream read),
+  // and no further when they show that its scan cannot report (see quoteHeadQuiet): prose after an
+  // apostrophe is most of the tokens of prose. Otherwise it goes on from where it stopped, as if
+  // read in one go. A stream not read is taken by no other.
   let read = 0;
   for (let k = 0; k < streams; k++) {
     const x = STREAM_ORDER[k]!;
-    STREAM_COUNT[x] = tokenize(lower, STREAM_FROM[x]!, MAX_TOKENS, x, read);
+    // A stream of QUOTE_HEAD characters or fewer has no token past the head: it is read in one go.
+    if (x < tries && lower.length - STREAM_FROM[x]! > QUOTE_HEAD && !(textMay ??= scanTextMayReport(lower, plain))) {
+      const head = tokenize(lower, STREAM_FROM[x]!, QUOTE_HEAD, x, read, 0);
+      const rest = tokenStop;
+      if (rest !== -1 && quoteHeadQuiet(lower, x, head, rest)) {
+        STREAM_COUNT[x] = 0;
+        continue;
+      }
+      STREAM_COUNT[x] = rest === -1 ? head : tokenize(lower, rest, MAX_TOKENS, x, read, head);
+    } else STREAM_COUNT[x] = tokenize(lower, STREAM_FROM[x]!, MAX_TOKENS, x, read, 0);
     read |= 1 << x;
   }
   if (wholeStream !== -1) scan(lower, wholeStream, 'value', 0, report);
