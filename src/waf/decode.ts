@@ -193,8 +193,19 @@ const FOLD_SITE = /[^\u0001-\u007f]/g;
 // eslint-disable-next-line no-control-regex
 const NUL = /\u0000/g;
 
-/** Per UTF-16 code unit: 0 not yet known, 1 stable under NFKC in any context (see {@link isStable}), 2 not. */
-const stableUnits = new Uint8Array(0x10000);
+/**
+ * A test of one UTF-16 code unit that `test` answers once per unit, the first time it is asked,
+ * and a table (0 not yet known, 1 yes, 2 no) every later time: for tests that cost a regular
+ * expression or ICU per character.
+ */
+export function codeUnitTest(test: (c: number) => boolean): (c: number) => boolean {
+  const known = new Uint8Array(0x10000);
+  return (c) => {
+    let k = known[c]!;
+    if (k === 0) k = known[c] = test(c) ? 1 : 2;
+    return k === 1;
+  };
+}
 
 /**
  * A character that NFKC leaves as it is wherever it stands: it has no decomposition (NFKD of it is
@@ -203,16 +214,12 @@ const stableUnits = new Uint8Array(0x10000);
  * conjoining Hangul vowels and trailing consonants U+1161–U+11C2, excluded with their block). A
  * run of such characters, with ASCII before and after it, is its own NFKC: nothing in it
  * decomposes, moves or composes. Accented Latin letters, typographic dashes and quotes, and most
- * letters of other scripts are; the table is filled by asking ICU once per character.
+ * letters of other scripts are; ICU is asked once per character.
  */
-function isStable(c: number): boolean {
-  let known = stableUnits[c]!;
-  if (known === 0) {
-    const ch = String.fromCharCode(c);
-    known = stableUnits[c] = (c < 0xd800 || c > 0xdfff) && (c < 0x1100 || c > 0x11ff) && ch.normalize('NFKD') === ch && !MARK.test(ch) ? 1 : 2;
-  }
-  return known === 1;
-}
+const isStable = codeUnitTest((c) => {
+  const ch = String.fromCharCode(c);
+  return (c < 0xd800 || c > 0xdfff) && (c < 0x1100 || c > 0x11ff) && ch.normalize('NFKD') === ch && !MARK.test(ch);
+});
 const MARK = /\p{M}/u;
 
 /**

@@ -4,7 +4,7 @@
  * value is normalised once, handed to every family's detector, and the matches are scored
  * (anomaly scoring): a request whose total reaches the threshold is an attack.
  */
-import { normalize } from './decode.js';
+import { codeUnitTest, normalize } from './decode.js';
 import { detectCode, detectCrlf, detectLdap, detectNosql, detectNosqlKey, detectXxe } from './other.js';
 import { detectPath } from './path.js';
 import { RULES, type Family, type Report, type RuleId } from './rules.js';
@@ -74,14 +74,14 @@ function plainSuspect(value: string): boolean {
 /** A character above U+00FF: V8 then holds the string with two bytes per character. */
 // eslint-disable-next-line no-control-regex -- the range starts at U+0000: every one-byte character
 const WIDE = /[^\x00-\xff]/;
-/** Per UTF-16 code unit outside surrogates: 0 not yet known, 1 in PLAIN's class, 2 not. */
-const plainUnits = new Uint8Array(0x10000);
+/** Whether a UTF-16 code unit outside surrogates is in PLAIN's class: PLAIN on one character answers it. */
+const inPlainClass = codeUnitTest((c) => PLAIN.test(String.fromCharCode(c)));
 
 /**
  * `PLAIN.test(value)`. On a two-byte string (a character above U+00FF: "—", Cyrillic, CJK)
  * irregexp tests `\p{L}` against its whole range list per character (~26 ns), so a 740-character
  * value failing at its end cost ~19 µs; there, each code unit is looked up in a table that PLAIN's
- * own class fills in once per character (~4 µs for the same value; measured). One-byte strings keep
+ * own class fills in once per character ({@link inPlainClass}; ~4 µs for the same value; measured). One-byte strings keep
  * the regex (~0.8 µs). A surrogate (astral characters) sends the value to the regex, which reads
  * pairs as code points; without one, code units are code points and the answers are the same.
  */
@@ -89,13 +89,8 @@ export function isPlain(value: string): boolean {
   if (!WIDE.test(value)) return PLAIN.test(value);
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i);
-    let known = plainUnits[c]!;
-    if (known === 0) {
-      if (c >= 0xd800 && c <= 0xdfff) return PLAIN.test(value);
-      // PLAIN on one character answers whether that character is in its class.
-      known = plainUnits[c] = PLAIN.test(String.fromCharCode(c)) ? 1 : 2;
-    }
-    if (known === 2) return false;
+    if (c >= 0xd800 && c <= 0xdfff) return PLAIN.test(value);
+    if (!inPlainClass(c)) return false;
   }
   return true;
 }
