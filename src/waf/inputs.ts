@@ -97,7 +97,7 @@ export function jsonInputs(value: unknown, field = 'body', out: Input[] = []): I
     } else if (v !== null && typeof v === 'object') {
       for (const k in v) {
         if (!Object.hasOwn(v, k)) continue;
-        const cf = `${f}.${k.length > 64 ? k.slice(0, 64) : k}`;
+        const cf = `${f}.${k.slice(0, 64)}`;
         out.push({ location: 'key', field: cf, value: k });
         values.push((v as Record<string, unknown>)[k]);
         fields.push(cf);

@@ -144,7 +144,7 @@ class Cuts {
     readonly s: string,
     dollar: boolean,
   ) {
-    this.next = [s.indexOf(';'), s.indexOf('|'), s.indexOf('&'), s.indexOf('\r'), s.indexOf('\n'), dollar ? s.indexOf('$(') : -1, s.indexOf('`')];
+    this.next = CUT_STARTS.map((c) => (c === '$(' && !dollar ? -1 : s.indexOf(c)));
   }
 
   /** Finds the next cut from the end of the last; false when there is none. */
@@ -168,8 +168,8 @@ class Cuts {
     if (first === -1) return false;
     const at = next[kind]!;
     this.start = first;
-    // `||` and `&&` are one cut; `$(` is two characters; the rest one (a `;` ends its `)\s*;`).
-    this.end = at + ((kind === 1 || kind === 2) && s.charCodeAt(at + 1) === s.charCodeAt(at) ? 2 : kind === 5 ? 2 : 1);
+    // `||` and `&&` are one cut; the rest are their start (a `;` ends its `)\s*;`).
+    this.end = at + ((kind === 1 || kind === 2) && s.charCodeAt(at + 1) === s.charCodeAt(at) ? 2 : CUT_STARTS[kind]!.length);
     return true;
   }
 }

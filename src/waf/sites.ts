@@ -331,9 +331,9 @@ export function firstNonSpace(s: string): number {
 }
 
 /**
- * True when some `ch` (a character, or a few) in `s` has `text` right before it (after skipping `\s` backwards when `gap`
- * is set), word boundary or not: `s.includes(text + ch)` without searching for `text`'s first
- * letter, which prose is full of.
+ * True when some `ch` (a character, or a few) in `s` has `text` right before it (after skipping
+ * `\s` backwards when `gap` is set), word boundary or not: `s.includes(text + ch)` without
+ * searching for `text`'s first letter, which prose is full of.
  */
 export function textBefore(s: string, ch: string, gap: boolean, text: string): boolean {
   for (let p = s.indexOf(ch); p !== -1; p = s.indexOf(ch, p + 1)) {

@@ -138,7 +138,7 @@ const CATALOG = /\b(?:information_schema|mysql\.user|sysobjects|syscolumns|sys\.
 
 const MAX_TOKENS = 400;
 const QUOTE_LIKE = /[\u2018\u2019\u00b4\u02bc]/;
-const QUOTE_LIKE_ALL = /[\u2018\u2019\u00b4\u02bc]/g;
+const QUOTE_LIKE_ALL = new RegExp(QUOTE_LIKE.source, 'g');
 /** Up to this many quote characters are each tried as the point where the input leaves a literal. */
 const BREAKOUT_TRIES = 2;
 /** Streams read per value: the tries of each quote character, the `)` context and the whole value. */
