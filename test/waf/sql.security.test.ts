@@ -16,7 +16,15 @@ const blocked = (v: string): boolean => {
 const passes = (v: string): boolean =>
   !engine.inspect([{ location: 'body', field: 'body.v', value: v }]).attack && !engine.inspect(queryInputs(`v=${encodeURIComponent(v)}`)).attack;
 
+/** Prose after an apostrophe with `n` words before `tail`: a quote context is read to 13 tokens first (see quoteHeadQuiet). */
+const afterApostrophe = (n: number, tail: string): string => `Dr. O'Brien ${Array.from({ length: n }, (_, i) => ['said', 'the', 'vet', 'was', 'kind'][i % 5]).join(' ')} ${tail}`;
+
 const cases: Array<[string, string[], string[]]> = [
+  [
+    'a condition deep in prose after an apostrophe, before, at and past the first tokens of its quote context',
+    [...[8, 10, 11, 12, 13, 20].map((n) => afterApostrophe(n, 'and then we left or 2 like 2')), afterApostrophe(15, 'and 5 between 1 and 9')],
+    [...[8, 10, 11, 12, 13, 20].map((n) => afterApostrophe(n, 'and then we left or stayed home')), afterApostrophe(15, 'and 5 of us sat between the dogs')],
+  ],
   [
     'a line comment ends at the newline, the query goes on',
     ['42#x\nunion select login from accounts', '9 --note\nunion all select 1,2', "z'--c\nor 3=3--"],
