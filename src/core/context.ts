@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { RampartError } from './errors.js';
+import { atTurnEnd } from './turn.js';
 import type { Identity } from './identity.js';
 import type { SecurityEvent } from './events.js';
 import type { CompiledRoute } from '../server/router.js';
@@ -163,7 +164,8 @@ function readLimited(req: IncomingMessage, max: number): Promise<Buffer> {
     };
     const onEnd = (): void => {
       cleanup();
-      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+      const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+      atTurnEnd(() => resolve(body));
     };
     const onError = (err: Error): void => {
       cleanup();

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Pool } from 'undici';
 import { call, ROOT, startGateway, TEST_LISTENERS, type TestGateway } from '../helpers/gateway.js';
 import type { SecurityEvent } from '../../src/core/events.js';
 
@@ -142,6 +143,36 @@ describe('injection detection on the demo route', () => {
     expect(res.status).toBe(403);
     expect(res.json().detail).toBe('Possible xss injection in body.notes.');
     expect((await call(`${gw.https}/pets`, json({ name: "O'Malley", species: 'cat', notes: 'Zoë says: it’s 5 o’clock!' }))).status).toBe(201);
+  });
+
+  it('gives each of many requests that arrive together its own verdict and its own body', async () => {
+    // Bodies completing in one event-loop turn are handed on together (src/core/turn.ts): attacks
+    // and prose interleaved in one burst must still be judged and forwarded one by one. Connections
+    // are opened first, so that the burst's requests reach the gateway in the same turns.
+    const pool = new Pool(gw.https, { connections: 20, connect: { rejectUnauthorized: false } });
+    try {
+      await Promise.all(Array.from({ length: 20 }, () => pool.request({ path: '/pets', method: 'GET' }).then((r) => r.body.dump())));
+      const sent = Array.from({ length: 40 }, (_, i) =>
+        i % 2 === 0 ? { name: `Rex ${i}`, species: 'dog', notes: `Walks twice a day (park ${i}); select the best option from the menu.` } : { name: `Rex ${i}`, species: 'dog', notes: `x' OR ${i}=${i}--` },
+      );
+      const answers = await Promise.all(
+        sent.map(async (body) => {
+          const res = await pool.request({ path: '/pets', ...json(body) });
+          return { status: res.statusCode, body: (await res.body.json()) as Record<string, unknown> };
+        }),
+      );
+      answers.forEach((res, i) => {
+        if (i % 2 === 0) {
+          expect(res.status, `request ${i}`).toBe(201);
+          expect(res.body.name).toBe(`Rex ${i}`);
+        } else {
+          expect(res.status, `request ${i}`).toBe(403);
+          expect(res.body.detail).toBe('Possible sqli injection in body.notes.');
+        }
+      });
+    } finally {
+      await pool.close();
+    }
   });
 
   it('detect mode records the event and lets the request through', async () => {
