@@ -19,7 +19,15 @@ const passes = (v: string): boolean =>
 /** Prose after an apostrophe with `n` words before `tail`: a quote context is read to 13 tokens first (see quoteHeadQuiet). */
 const afterApostrophe = (n: number, tail: string): string => `Dr. O'Brien ${Array.from({ length: n }, (_, i) => ['said', 'the', 'vet', 'was', 'kind'][i % 5]).join(' ')} ${tail}`;
 
+/** Prose after a later, unclosed double quote: its quote context is read (and let go) before the apostrophe's, whose and/or search then stops where this one's began. */
+const LATER_QUOTE = ' "so we walked to the park by the lake with the blue rope every day then came home to sleep';
+
 const cases: Array<[string, string[], string[]]> = [
+  [
+    'a condition deep in prose after an apostrophe, with a later quote context whose prose is let go first',
+    [8, 12, 13, 20].map((n) => afterApostrophe(n, 'and then we left or 2 like 2') + LATER_QUOTE),
+    [8, 12, 13, 20].map((n) => afterApostrophe(n, 'and then we left or stayed home') + LATER_QUOTE),
+  ],
   [
     'a condition deep in prose after an apostrophe, before, at and past the first tokens of its quote context',
     [...[8, 10, 11, 12, 13, 20].map((n) => afterApostrophe(n, 'and then we left or 2 like 2')), afterApostrophe(15, 'and 5 between 1 and 9')],
