@@ -198,9 +198,9 @@ class SiteMatcher {
    * Which last two characters a word of some group can end with, by {@link tailKey}: a word read
    * before its site (`march.`) whose end no declared word or suffix has is let go after two
    * characters, before its start is searched for. Prose words seldom end as a declared word does
-   * (on PET_NOTES, 7 of the 9 words before a `.`, and all 3 before a `:`), and reading back to a word's start cost more
-   * than its lookup. Off (`tails` undefined) for a kind with prefixes or odd words, whose start
-   * decides.
+   * (on PET_NOTES, 7 of the 9 words before a `.`, and all 3 before a `:`), and reading back to a
+   * word's start cost more than its lookup. Off (`tails` undefined) for a kind with prefixes or odd
+   * words, whose start decides.
    */
   tails: Uint8Array | undefined = new Uint8Array(37 * 38);
 
@@ -238,7 +238,8 @@ const MATCHERS: Readonly<Record<SiteKind, SiteMatcher>> = {
  * The key of a word's end in {@link SiteMatcher.tails}: its last character's letter index `last`,
  * and the character `before` it, by its letter index or 37 for any other (none: a one-character
  * word; or not `a`–`z`, `0`–`9`, `_`). A word equal to a declared word, or ending with a suffix
- * of two or more characters, has that word's or suffix's key; a one-character suffix marks every key of its last.
+ * of two or more characters, has that word's or suffix's key; a one-character suffix marks every
+ * key of its last character.
  */
 function tailKey(last: number, before: number): number {
   const i = letterIndex(before);
