@@ -9,12 +9,12 @@ import { promisify } from 'node:util';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import { Gateway } from '../src/server/gateway.js';
+import { benchArgs } from './support/args.js';
 
-const { values } = parseArgs({ options: { duration: { type: 'string', default: '10' }, rounds: { type: 'string', default: '3' }, connections: { type: 'string', default: '50' } } });
+const { values } = benchArgs({ options: { duration: { type: 'string', default: '10' }, rounds: { type: 'string', default: '3' }, connections: { type: 'string', default: '50' } } });
 
 const { privateKey, publicKey } = await generateKeyPair('ES256');
 const pem = (await exportSPKI(publicKey)).trim().replace(/\n/g, '\\n');

@@ -5,13 +5,13 @@
  *
  * Options: --iterations N (1,000,000 per case), --rounds N (5; the median is reported), --json.
  */
-import { parseArgs } from 'node:util';
 import { authorizationSchema, authorizeOptionsSchema } from '../src/authz/config.js';
 import { parseJsonBody } from '../src/authz/json.js';
 import { compileAuthorization, compileRoutePolicy, decide, decideBody, type AuthzRequest } from '../src/authz/policy.js';
 import type { Identity } from '../src/core/identity.js';
+import { benchArgs } from './support/args.js';
 
-const { values } = parseArgs({ options: { iterations: { type: 'string', default: '1000000' }, rounds: { type: 'string', default: '5' }, json: { type: 'boolean' } } });
+const { values } = benchArgs({ options: { iterations: { type: 'string', default: '1000000' }, rounds: { type: 'string', default: '5' }, json: { type: 'boolean' } } });
 const ITERATIONS = Number(values.iterations);
 const ROUNDS = Number(values.rounds);
 

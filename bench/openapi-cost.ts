@@ -15,7 +15,6 @@
  * Options: --iterations N (10,000 per case), --rounds N (5; the median is reported), --only TEXT
  * (the cases whose label contains TEXT, e.g. to profile one with `node --cpu-prof --import tsx`).
  */
-import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { parseConfigText } from '../src/config/load.js';
 import type { Services } from '../src/core/services.js';
@@ -23,8 +22,9 @@ import type { ResponseHead, Stage } from '../src/core/stage.js';
 import { openapiStage } from '../src/stages/openapi/openapi.js';
 import { ROOT } from '../test/helpers/gateway.js';
 import { requestContext as context } from '../test/helpers/request-context.js';
+import { benchArgs } from './support/args.js';
 
-const { values } = parseArgs({ options: { iterations: { type: 'string', default: '10000' }, rounds: { type: 'string', default: '5' }, only: { type: 'string', default: '' } } });
+const { values } = benchArgs({ options: { iterations: { type: 'string', default: '10000' }, rounds: { type: 'string', default: '5' }, only: { type: 'string', default: '' } } });
 const ITERATIONS = Number(values.iterations);
 const ROUNDS = Number(values.rounds);
 

@@ -13,7 +13,6 @@
  * --redis URL (redis://127.0.0.1:6379), --only memory|redis|redis-concurrent (one case, for profiling), --json.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { parseArgs } from 'node:util';
 import pino from 'pino';
 import type { RampartConfig } from '../src/config/schema.js';
 import { RequestContext } from '../src/core/context.js';
@@ -24,8 +23,9 @@ import { rateLimitStage } from '../src/stages/rate-limit/rate-limit.js';
 import type { CounterStore } from '../src/stores/counter-store.js';
 import { MemoryCounterStore } from '../src/stores/memory/counter-store.js';
 import { RedisCounterStore } from '../src/stores/redis/counter-store.js';
+import { benchArgs } from './support/args.js';
 
-const { values } = parseArgs({
+const { values } = benchArgs({
   options: {
     seconds: { type: 'string', default: '2' },
     rounds: { type: 'string', default: '3' },

@@ -22,9 +22,9 @@ import { createServer } from 'node:net';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { parse as parseYaml, stringify } from 'yaml';
 import { PET_NOTES } from './support/bodies.js';
+import { benchArgs } from './support/args.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const WORK = join(ROOT, '.rampart', 'bench');
@@ -39,7 +39,7 @@ const POST_BODY = JSON.stringify({
   notes: PET_NOTES,
 });
 
-const { values } = parseArgs({
+const { values } = benchArgs({
   options: {
     rounds: { type: 'string', default: '3' },
     duration: { type: 'string', default: '10' },

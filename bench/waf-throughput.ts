@@ -6,11 +6,11 @@
  * so the ratio is meaningful even though absolute figures drift between machines and runs.
  */
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { execFile } from 'node:child_process';
 import { ROOT, startGateway } from '../test/helpers/gateway.js';
+import { benchArgs } from './support/args.js';
 
-const { values: args } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, connections: { type: 'string', default: '50' }, rounds: { type: 'string', default: '3' } } });
+const { values: args } = benchArgs({ options: { seconds: { type: 'string', default: '10' }, connections: { type: 'string', default: '50' }, rounds: { type: 'string', default: '3' } } });
 
 const notes = 'Rex is a friendly dog who loves long walks in the park, chasing tennis balls and meeting other dogs. ';
 const body = JSON.stringify({ name: "Rex O'Malley", species: 'dog', notes: (notes.repeat(10)).slice(0, 940) });
