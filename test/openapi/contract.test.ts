@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { loadOpenApi, OpenApiLoadError } from '../../src/openapi/document.js';
 import { Contract, describeError } from '../../src/openapi/validator.js';
 import { parseJsonStrict } from '../../src/validate/json.js';
+import { seeded } from '../helpers/seeded.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rampart-openapi-'));
 writeFileSync(join(dir, 'common.yaml'), `
@@ -181,8 +182,7 @@ describe('strict JSON parser', () => {
   it('reads strings exactly as JSON.parse does, escapes and all, and refuses what it refuses', () => {
     // Random strings of plain runs, escapes, raw control characters, non-ASCII and lone backslashes.
     const parts = ['abc', 'Café —', '\\"', '\\\\', '\\/', '\\n', '\\t', '\\u00e9', '\\u12', '\\x', '\n', '\u0001', '"', '\\', ' '];
-    let seed = 7;
-    const next = (n: number): number => ((seed = (seed * 48271) % 2147483647), seed % n);
+    const next = seeded(7);
     /** parseJsonStrict gives what JSON.parse gives, and refuses (naming a location) what it refuses. */
     const agrees = (text: string): void => {
       let expected: unknown;
