@@ -26,8 +26,7 @@ export function isRegexWord(c: number): boolean {
 
 /** A set of words, or a rule over words (`posix_…`). */
 export interface Words {
-  has(word: string): boolean;
-  /** `has(s.slice(b, e))`, without copying the word when it cannot be one. */
+  /** Whether the word `s[b, e)` is one, read in place: most words of prose are let go without being copied. */
   hasAt(s: string, b: number, e: number): boolean;
 }
 
@@ -114,16 +113,10 @@ function sameInside(s: string, b: number, word: string): boolean {
  * `_` and are shorter than 32 (the constructor checks).
  */
 export class WordSet implements Words {
-  private readonly words: ReadonlySet<string>;
   private readonly table = new ShapeTable();
 
   constructor(words: readonly string[]) {
-    this.words = new Set(words);
     for (const w of words) if (!this.table.add(w, 1)) throw new Error(`word ${w} has no shape`);
-  }
-
-  has(word: string): boolean {
-    return this.words.has(word);
   }
 
   hasAt(s: string, b: number, e: number): boolean {
@@ -288,12 +281,8 @@ export function siteWords(kind: SiteKind, words: readonly string[], affixes: { r
     affixTable(m.suffixes, text.charCodeAt(text.length - 1)).push({ text, bits: bit });
     m.addTail(text);
   }
-  const exact = new Set(words);
-  const prefixes = affixes.prefixes ?? [];
-  const suffixes = affixes.suffixes ?? [];
-  const has = (w: string): boolean => exact.has(w) || prefixes.some((x) => w.startsWith(x)) || suffixes.some((x) => w.endsWith(x));
   // In place, the word is compared as at a site: by its shape and edges before any copy.
-  return { kind, slot: SITES[kind].slot, bit, has, hasAt: (s, b, e) => b < e && (m.bitsOf(s, b, e) & bit) !== 0 };
+  return { kind, slot: SITES[kind].slot, bit, hasAt: (s, b, e) => b < e && (m.bitsOf(s, b, e) & bit) !== 0 };
 }
 
 /** How the sites of one kind are read: its {@link Site} and its matcher. */

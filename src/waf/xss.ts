@@ -45,7 +45,7 @@ const SINK_OBJECTS = siteWords('object', ['document', 'window', 'location', 'str
 const INNER_HTML = siteWords('property', ['innerhtml']);
 
 /** Event handler names, the words before `=` that `on[a-z]{3,}\s*=` needs (`onerror =`). */
-const HANDLER_NAMES: Words = { has: (word) => word.length >= 5 && word.startsWith('on'), hasAt: (s, b, e) => e - b >= 5 && s.startsWith('on', b) };
+const HANDLER_NAMES: Words = { hasAt: (s, b, e) => e - b >= 5 && s.startsWith('on', b) };
 /** Globals that payloads index (`self['alert']`, `top[…]`, `(document)['cookie']`). */
 const INDEXED = new WordSet(['self', 'top', 'window', 'parent', 'globalthis', 'frames', 'content', 'document']);
 
