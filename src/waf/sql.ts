@@ -8,6 +8,7 @@
  */
 import { Buffer } from 'node:buffer';
 import type { Report } from './rules.js';
+import { WordSet } from './sites.js';
 
 // Token kinds, one byte per token in the token buffer (NONE: no token, i.e. past either end of the stream).
 const NONE = 0;
@@ -236,28 +237,13 @@ function closingQuote(s: string, from: number, q: number, backslash: number): nu
 }
 
 /**
- * Bit `length` is set at [first letter * 26 + last letter] (a–z) when a name of {@link RISKY_FUNCTIONS}
- * (which holds every {@link TIME_FUNCTIONS} name) has those ends and that length. A name of prose
- * before `(` ("avenue (open") is let go on this alone, without a slice and a set lookup (PET_NOTES has
- * 2 such names, each looked up by the tokeniser and by scanTextMayReport; with the shared LOGIC_TEXT
- * search below, detectSql took ~3 % less on it).
+ * The names of {@link RISKY_FUNCTIONS} (which holds every {@link TIME_FUNCTIONS} name), looked up in
+ * place by their shape (sites.ts): a name of prose before `(` ("avenue (open") is let go without a
+ * slice and a set lookup (PET_NOTES has 2 such names, each looked up by the tokeniser and by
+ * scanTextMayReport).
  */
-const RISKY_LENGTHS = new Uint32Array(26 * 26);
-// A name with an end other than a–z (`md5`), or of 32 characters or more, has no bit: such text is looked up.
-for (const w of RISKY_FUNCTIONS) {
-  const a = w.charCodeAt(0) - 97;
-  const z = w.charCodeAt(w.length - 1) - 97;
-  if (a >= 0 && a <= 25 && z >= 0 && z <= 25 && w.length < 32) RISKY_LENGTHS[a * 26 + z]! |= 1 << w.length;
-}
+const RISKY_NAMES = new WordSet([...RISKY_FUNCTIONS]);
 for (const w of TIME_FUNCTIONS) if (!RISKY_FUNCTIONS.has(w)) throw new Error(`time function ${w} is no risky function`);
-
-/** The text from `start` to `end` (in {@link chars}) may be a name of {@link RISKY_FUNCTIONS}: false only when it is none. */
-function mayBeRisky(start: number, end: number): boolean {
-  const length = end - start;
-  const a = chars[start]! - 97;
-  const z = chars[end - 1]! - 97;
-  return !(length > 0 && length < 32 && a >= 0 && a <= 25 && z >= 0 && z <= 25) || ((RISKY_LENGTHS[a * 26 + z]! >>> length) & 1) !== 0;
-}
 
 /** Index of the first backslash in the value of the current detectSql call; -1: none; -2: not searched for yet in this call. */
 let firstBackslash = -2;
@@ -272,11 +258,10 @@ function backslashFrom(s: string, from: number): number {
   return firstBackslash === -1 || firstBackslash >= from ? firstBackslash : s.indexOf('\\', from);
 }
 
-/** Flags of a call of the name from `start` to `end` of `s` (held in {@link chars}). */
+/** Flags of a call of the name from `start` to `end` of `s`. */
 function callFlags(s: string, start: number, end: number): number {
-  if (!mayBeRisky(start, end)) return 0;
-  const name = s.slice(start, end);
-  return (RISKY_FUNCTIONS.has(name) ? RISKY : 0) | (TIME_FUNCTIONS.has(name) ? TIMED : 0);
+  if (!RISKY_NAMES.hasAt(s, start, end)) return 0;
+  return RISKY | (TIME_FUNCTIONS.has(s.slice(start, end)) ? TIMED : 0);
 }
 
 /**
@@ -979,8 +964,6 @@ const VALUE_SCAN_TEXT = [
  * (PET_NOTES: 0.45 µs, then 0.8 µs for the texts one by one).
  */
 const QUOTE_LIKE_OR_SCAN_TEXT = new RegExp(`${QUOTE_LIKE.source}|${VALUE_SCAN_TEXT.join('|')}`); // no text has a character special in a pattern
-/** Names whose call starts a rule of the whole value's scan: time delays, nested database functions. */
-const CALLS_SCANNED = new Set([...TIME_FUNCTIONS, ...RISKY_FUNCTIONS]);
 /** Verbs of {@link statementAt}. */
 const VERBS: ReadonlySet<Name | ''> = new Set<Name>(['select', 'insert', 'replace', 'update', 'delete', 'load', 'if', 'drop', 'create', 'alter', 'truncate', 'rename', 'exec', 'execute', 'declare', 'shutdown', 'waitfor', 'set', 'grant', 'begin']);
 /** After `(` or `;`: a comment (whitespace to SQL) or a literal hide what the next token is; taken as anything. */
@@ -1007,7 +990,8 @@ function nameAt(n: number, i: number): Name | '' {
 }
 
 /**
- * True when the token before `end` may be a call in {@link CALLS_SCANNED}. A run of name characters
+ * True when the token before `end` may be a call that starts a rule of the whole value's scan: a
+ * time delay or a nested database function ({@link RISKY_NAMES}). A run of name characters
  * is one token, unless a digit, `.`, `@` or U+00A0 in it can cut it (`1sleep`): then every start in
  * it is tried.
  */
@@ -1019,8 +1003,8 @@ function scannedCallBefore(s: string, end: number): boolean {
     const c = chars[b]!;
     if (isDigit(c) || c === 46 || c === 64 || c === 160) whole = false;
   }
-  if (whole) return b < end && mayBeRisky(b, end) && CALLS_SCANNED.has(s.slice(b, end));
-  for (let a = b; a < end; a++) if (mayBeRisky(a, end) && CALLS_SCANNED.has(s.slice(a, end))) return true;
+  if (whole) return RISKY_NAMES.hasAt(s, b, end);
+  for (let a = b; a < end; a++) if (RISKY_NAMES.hasAt(s, a, end)) return true;
   return false;
 }
 
