@@ -11,10 +11,9 @@
  * cancels. The default value is the benchmark's 765-character prose field.
  */
 import { spawnSync } from 'node:child_process';
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { PET_NOTES } from './support/bodies.js';
 import { benchArgs } from './support/args.js';
+import { loadDetectAll, type DetectAll } from './support/engine-build.js';
 
 const { values: args, positionals } = benchArgs({
   allowPositionals: true,
@@ -27,21 +26,10 @@ if (positionals.length !== 2 || !Number.isInteger(rounds) || rounds < 2) {
 }
 const [buildA, buildB] = positionals as [string, string];
 
-type DetectAll = (value: string, location: string, internalHosts: readonly string[]) => readonly string[];
-async function load(build: string): Promise<DetectAll> {
-  const file = pathToFileURL(resolve(build, 'waf/engine.js')).href;
-  try {
-    return ((await import(file)) as { detectAll: DetectAll }).detectAll;
-  } catch (err) {
-    console.error(`cannot load ${file} (build it first): ${String(err)}`);
-    process.exit(2);
-  }
-}
-
 if (args.order !== undefined) {
   // One process: `--order ab` loads A first, `ba` B first; prints the two medians in µs as JSON.
-  const first = await load(args.order === 'ab' ? buildA : buildB);
-  const second = await load(args.order === 'ab' ? buildB : buildA);
+  const first = await loadDetectAll(args.order === 'ab' ? buildA : buildB);
+  const second = await loadDetectAll(args.order === 'ab' ? buildB : buildA);
   const [a, b] = args.order === 'ab' ? [first, second] : [second, first];
   const value = args.value ?? PET_NOTES;
   const CALLS = 4_000;

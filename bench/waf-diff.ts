@@ -10,11 +10,10 @@
  * Save from the build before the change, compare from the build after it.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { PET_NOTES } from './support/bodies.js';
 import { loadCorpus, ownFixtures } from './support/corpora.js';
 import { benchArgs } from './support/args.js';
+import { loadDetectAll } from './support/engine-build.js';
 
 const { values: args } = benchArgs({
   options: {
@@ -35,12 +34,7 @@ if (!Number.isInteger(mutations) || mutations < 0) {
   process.exit(2);
 }
 
-type DetectAll = (value: string, location: string, internalHosts: readonly string[]) => readonly string[];
-const engineFile = pathToFileURL(resolve(args.build, 'waf/engine.js')).href;
-const { detectAll } = (await import(engineFile).catch((err: unknown) => {
-  console.error(`cannot load ${engineFile} (build it first): ${String(err)}`);
-  process.exit(2);
-})) as { detectAll: DetectAll };
+const detectAll = await loadDetectAll(args.build);
 
 const samples = [ownFixtures(), ...(args.corpus ?? []).map((dir) => loadCorpus(dir))].flatMap((c) => [...c.attacks, ...c.benign]);
 const base = [...new Set([...samples.flatMap((s) => s.values), PET_NOTES])];
